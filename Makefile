@@ -1,0 +1,36 @@
+# Two commands matter: `make run` and `make test`. Both set themselves up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test test-embedded worker clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(RUNTIME_STAMP)
+
+## run: start the service with embedded defaults (SQLite, in-process worker, sandbox without HALO_API_KEY)
+run: $(RUNTIME_STAMP)
+	$(PY) app.py
+
+## worker: run a delivery worker process (production: WORKER_MODE=external)
+worker: $(RUNTIME_STAMP)
+	$(VENV)/bin/flask --app app worker
+
+## test: install what the tests need and run the whole suite
+test: $(DEV_STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,355 @@
+"""Settings from the environment and ``.env``, validated once at start-up.
+
+Every variable is declared once in :data:`VARIABLES` (name, default, what is expected, help).
+That list validates the environment, and it is also the source of ``.env.example`` and the
+configuration table in the README (``flask config docs``), so the three never drift apart.
+A bad or missing value stops start-up with one message naming each variable at fault.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from connector.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+REAL_HALO_URL = "https://api.haloagents.ai/api/sdk"
+#: The widget key the connector presents to its own sandbox when no HALO_API_KEY is set.
+SANDBOX_HALO_KEY = "ab_live_sandbox"
+#: The connector key accepted in sandbox mode when CONNECTOR_API_KEYS is not set.
+SANDBOX_CONNECTOR_KEY = "sandbox-key"
+DEFAULT_TENANT = "default"
+
+
+# --- parsers: each turns the raw string into a value or raises ValueError(expected) -----------
+
+
+def _url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _database_url(raw: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", raw):
+        raise ValueError("a SQLAlchemy URL starting with sqlite:/// or postgresql://")
+    if raw.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
+    if raw.startswith("sqlite:///") and not raw.startswith("sqlite:////"):
+        path = raw[len("sqlite:///") :]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # Relative SQLite paths are relative to the project, not to whatever the cwd is.
+            raw = _sqlite_url(PROJECT_ROOT / path)
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if not re.match(r"^rediss?://", raw):
+        raise ValueError("a redis:// or rediss:// URL")
+    return raw
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"a number from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("true or false")
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError("one of " + ", ".join(options))
+        return raw
+
+    return parse
+
+
+def _halo_key(raw: str) -> str:
+    if raw.startswith("ha_secret_"):
+        raise ValueError("the widget key (ab_live_…); this looks like the identity secret")
+    if any(c.isspace() for c in raw):
+        raise ValueError("a key without spaces, like ab_live_…")
+    return raw
+
+
+def _identity_secret(raw: str) -> str:
+    if raw.startswith("ab_"):
+        raise ValueError("the identity secret (ha_secret_…); this looks like the widget key")
+    return raw
+
+
+def _api_keys(raw: str) -> dict[str, str]:
+    """``key`` or ``tenant:key`` entries, comma-separated, into ``{key: tenant}``."""
+    keys: dict[str, str] = {}
+    for entry in raw.split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        tenant, sep, key = entry.rpartition(":")
+        tenant = tenant if sep else DEFAULT_TENANT
+        if len(key) < 8 or not re.fullmatch(r"[A-Za-z0-9_.~-]+", key):
+            raise ValueError("comma-separated keys of 8+ letters, digits, _ . ~ or -, each optionally tenant:key")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", tenant):
+            raise ValueError("tenant names of letters, digits, _ or - (tenant:key)")
+        keys[key] = tenant
+    if not keys:
+        raise ValueError("at least one key")
+    return keys
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+# --- the declaration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Var:
+    """One environment variable the connector reads."""
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = str
+    default: str | None = None
+    group: str = "Service"
+    secret: bool = False
+    #: Shown in .env.example instead of the default (e.g. a commented placeholder).
+    example: str | None = None
+
+
+VARIABLES: tuple[Var, ...] = (
+    # Halo
+    Var("HALO_API_URL", "Base URL of the Halo API. Without HALO_API_KEY the connector talks to "
+        "its built-in sandbox instead (this service's /sandbox/api/sdk unless set).",
+        _url, None, "Halo", example=REAL_HALO_URL),
+    Var("HALO_API_KEY", "Halo widget key (ab_live_…, Setup > Install). Unset: use the built-in "
+        "sandbox, said loudly at start-up.", _halo_key, None, "Halo", secret=True, example=""),
+    Var("HALO_IDENTITY_SECRET", "Halo identity secret (ha_secret_…, Settings > Security). When "
+        "set, user-scoped calls carry a signed user_token; needed for users/update.",
+        _identity_secret, None, "Halo", secret=True, example=""),
+    Var("HALO_CONNECT_TIMEOUT", "Seconds to wait for a connection to Halo.",
+        _float_range(0.05, 60), "3.05", "Halo"),
+    Var("HALO_READ_TIMEOUT", "Seconds to wait for Halo's answer.", _float_range(0.05, 300), "15", "Halo"),
+    Var("HALO_MAX_RETRIES", "Quick retries inside one Halo call (connection errors, 408, 429, 5xx); "
+        "background delivery retries for up to DELIVERY_RETRY_HOURS on top.",
+        _int_range(0, 10), "2", "Halo"),
+    Var("HALO_RETRY_AFTER_CAP", "Longest Retry-After (seconds) a call waits in place; longer waits "
+        "are handed back to the caller or rescheduled.", _float_range(0, 3600), "30", "Halo"),
+    # Callers
+    Var("CONNECTOR_API_KEYS", "Keys Zapier and Make callers present (Authorization: Bearer or "
+        "X-API-Key), comma-separated; tenant:key scopes a key's records to a tenant. Required with "
+        "HALO_API_KEY; without it the sandbox accepts 'sandbox-key'.",
+        _api_keys, None, "Callers", secret=True, example=""),
+    # Storage and work
+    Var("DATABASE_URL", "Where records live: sqlite:///path or postgresql://user@host/db.",
+        _database_url, None, "Storage", example="sqlite:///var/connector.db"),
+    Var("REDIS_URL", "Redis for the background queue (RedisHuey). Unset: a SQLite queue beside "
+        "the database.", _redis_url, None, "Storage", example=""),
+    Var("WORKER_MODE", "embedded runs the delivery worker inside the web process (one machine); "
+        "external expects `flask worker` processes.", _choice("embedded", "external"),
+        "embedded", "Storage"),
+    Var("DELIVERY_RETRY_HOURS", "How long a delivery to Halo is retried before it is dead-lettered.",
+        _float_range(0.01, 24 * 30), "72", "Storage"),
+    # Web
+    Var("PORT", "Port `python app.py` and `make run` listen on.", _int_range(1, 65535), "5000", "Service"),
+    Var("MAX_BODY_BYTES", "Largest request body accepted (413 above).",
+        _int_range(1024, 50_000_000), "1000000", "Service"),
+    Var("LOG_LEVEL", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Service"),
+    # Sandbox
+    Var("SANDBOX_ENABLED", "Serve the Halo sandbox at /sandbox/. Defaults to true when HALO_API_KEY "
+        "is unset.", _bool, None, "Sandbox", example=""),
+    Var("SANDBOX_DATABASE_URL", "Where the sandbox keeps what it received.", _database_url, None,
+        "Sandbox", example="sqlite:///var/sandbox.db"),
+    Var("SANDBOX_IDENTITY_SECRET", "Identity secret the sandbox verifies user_token JWTs with.",
+        str, None, "Sandbox", secret=True, example=""),
+    Var("SANDBOX_IDENTITY_VERIFICATION", "Make the sandbox require a valid user_token (403 without).",
+        _bool, "false", "Sandbox"),
+    Var("SANDBOX_FAULTS", "Faults the sandbox injects, e.g. 'latency=0.2' or '503:3' or "
+        "'429:2:retry_after=5' (see README).", str, None, "Sandbox", example=""),
+)
+
+VARIABLES_BY_NAME = {var.name: var for var in VARIABLES}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration. Build it with :func:`load_settings`."""
+
+    halo_api_url: str
+    halo_api_key: str
+    halo_identity_secret: str | None
+    halo_connect_timeout: float
+    halo_read_timeout: float
+    halo_max_retries: int
+    halo_retry_after_cap: float
+    api_keys: dict[str, str]
+    database_url: str
+    redis_url: str | None
+    worker_mode: str
+    delivery_retry_seconds: float
+    port: int
+    max_body_bytes: int
+    log_level: str
+    sandbox_enabled: bool
+    sandbox_database_url: str
+    sandbox_identity_secret: str | None
+    sandbox_identity_verification: bool
+    sandbox_faults: str | None
+    #: True when no HALO_API_KEY is set and the connector talks to a sandbox.
+    uses_sandbox: bool
+    #: The raw environment, for per-sender settings such as TYPEFORM_SECRET.
+    environ: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """A raw variable that is not part of the fixed set (e.g. ``<SENDER>_SECRET``)."""
+        value = self.environ.get(name)
+        return value if value not in (None, "") else default
+
+    def sender_secret(self, sender: str) -> str | None:
+        """The secret for a webhook sender: ``<SENDER>_SECRET``, e.g. ``TYPEFORM_SECRET``."""
+        return self.get(sender_secret_variable(sender))
+
+    def tenant_for_key(self, key: str) -> str | None:
+        return self.api_keys.get(key)
+
+
+def sender_secret_variable(sender: str) -> str:
+    return f"{sender.upper()}_SECRET"
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Validate ``environ`` (default: ``os.environ``) into :class:`Settings`.
+
+    :raises ConfigError: naming every variable that is missing or malformed.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for var in VARIABLES:
+        raw = env.get(var.name)
+        if raw is None or raw.strip() == "":
+            values[var.name] = var.parse(var.default) if var.default is not None else None
+            continue
+        try:
+            values[var.name] = var.parse(raw.strip())
+        except ValueError as exc:
+            problems.append(f"{var.name} must be {exc}")
+
+    key = values["HALO_API_KEY"]
+    uses_sandbox = key is None
+    if not uses_sandbox and not values["CONNECTOR_API_KEYS"]:
+        problems.append(
+            "CONNECTOR_API_KEYS must be set when HALO_API_KEY is set "
+            "(comma-separated keys your Zapier/Make connections will use)"
+        )
+    if not uses_sandbox and "change-me" in env.get("CONNECTOR_API_KEYS", ""):
+        problems.append("CONNECTOR_API_KEYS still holds the example placeholder; set a random key")
+    if problems:
+        raise ConfigError("Configuration error: " + "; ".join(problems) + ".")
+
+    port = values["PORT"]
+    sandbox_enabled = values["SANDBOX_ENABLED"]
+    if sandbox_enabled is None:
+        sandbox_enabled = uses_sandbox
+    halo_url = values["HALO_API_URL"] or (
+        f"http://127.0.0.1:{port}/sandbox/api/sdk" if uses_sandbox else REAL_HALO_URL
+    )
+    api_keys = values["CONNECTOR_API_KEYS"] or {SANDBOX_CONNECTOR_KEY: DEFAULT_TENANT}
+
+    return Settings(
+        halo_api_url=halo_url,
+        halo_api_key=key or SANDBOX_HALO_KEY,
+        halo_identity_secret=values["HALO_IDENTITY_SECRET"],
+        halo_connect_timeout=values["HALO_CONNECT_TIMEOUT"],
+        halo_read_timeout=values["HALO_READ_TIMEOUT"],
+        halo_max_retries=values["HALO_MAX_RETRIES"],
+        halo_retry_after_cap=values["HALO_RETRY_AFTER_CAP"],
+        api_keys=api_keys,
+        database_url=values["DATABASE_URL"] or _sqlite_url(DEFAULT_VAR_DIR / "connector.db"),
+        redis_url=values["REDIS_URL"],
+        worker_mode=values["WORKER_MODE"],
+        delivery_retry_seconds=values["DELIVERY_RETRY_HOURS"] * 3600,
+        port=port,
+        max_body_bytes=values["MAX_BODY_BYTES"],
+        log_level=values["LOG_LEVEL"],
+        sandbox_enabled=sandbox_enabled,
+        sandbox_database_url=values["SANDBOX_DATABASE_URL"]
+        or _sqlite_url(DEFAULT_VAR_DIR / "sandbox.db"),
+        sandbox_identity_secret=values["SANDBOX_IDENTITY_SECRET"],
+        sandbox_identity_verification=values["SANDBOX_IDENTITY_VERIFICATION"],
+        sandbox_faults=values["SANDBOX_FAULTS"],
+        uses_sandbox=uses_sandbox,
+        environ=env,
+    )
+
+
+def env_example() -> str:
+    """Render ``.env.example`` from :data:`VARIABLES`."""
+    lines = [
+        "# Halo Connector settings. Copy to .env (never commit .env) and fill in what you need.",
+        "# Generated from connector/config.py by `flask config example`; edit there, not here.",
+        "# Per-sender webhook secrets follow the pattern <SENDER>_SECRET, e.g. TYPEFORM_SECRET.",
+    ]
+    group = None
+    for var in VARIABLES:
+        if var.group != group:
+            group = var.group
+            lines += ["", f"# --- {group} ---"]
+        lines.append(f"# {var.help}")
+        value = var.example if var.example is not None else (var.default or "")
+        prefix = "" if value else "# "
+        lines.append(f"{prefix}{var.name}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def config_reference() -> str:
+    """Markdown table of every variable, for the README."""
+    rows = ["| Variable | Default | What it does |", "|---|---|---|"]
+    for var in VARIABLES:
+        default = f"`{var.default}`" if var.default is not None else "–"
+        rows.append(f"| `{var.name}` | {default} | {var.help} |")
+    return "\n".join(rows) + "\n"
