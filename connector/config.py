@@ -353,3 +353,16 @@ def config_reference() -> str:
         default = f"`{var.default}`" if var.default is not None else "–"
         rows.append(f"| `{var.name}` | {default} | {var.help} |")
     return "\n".join(rows) + "\n"
+
+
+def shared_dir() -> Path:
+    """The shared reference material (corpora, Make schemas) beside the project.
+
+    Tests and evaluation scripts read the corpora from here by path; set ``HALO_SHARED_DIR`` to
+    point elsewhere.
+    """
+    return Path(os.environ.get("HALO_SHARED_DIR") or PROJECT_ROOT.parent / "shared")
+
+
+def corpora_dir() -> Path:
+    return shared_dir() / "corpora"
