@@ -159,9 +159,9 @@ class Var:
 
 VARIABLES: tuple[Var, ...] = (
     # Halo
-    Var("HALO_API_URL", "Base URL of the Halo API. Without HALO_API_KEY the connector talks to "
-        "its built-in sandbox instead (this service's /sandbox/api/sdk unless set).",
-        _url, None, "Halo", example=REAL_HALO_URL),
+    Var("HALO_API_URL", f"Base URL of the Halo API: {REAL_HALO_URL} when HALO_API_KEY is set; "
+        "without a key, this service's own sandbox (/sandbox/api/sdk) unless set.",
+        _url, None, "Halo", example=""),
     Var("HALO_API_KEY", "Halo widget key (ab_live_…, Setup > Install). Unset: use the built-in "
         "sandbox, said loudly at start-up.", _halo_key, None, "Halo", secret=True, example=""),
     Var("HALO_IDENTITY_SECRET", "Halo identity secret (ha_secret_…, Settings > Security). When "
@@ -188,9 +188,14 @@ VARIABLES: tuple[Var, ...] = (
     Var("WORKER_MODE", "embedded runs the delivery worker inside the web process (one machine); "
         "external expects `flask worker` processes.", _choice("embedded", "external"),
         "embedded", "Storage"),
+    Var("AMBIGUOUS_DELIVERY", "When Halo may have created a ticket but never answered (timeout, "
+        "worker killed mid-call): hold it as needs-attention (no duplicate) or retry (no wait, may "
+        "duplicate).", _choice("hold", "retry"), "hold", "Storage"),
     Var("DELIVERY_RETRY_HOURS", "How long a delivery to Halo is retried before it is dead-lettered.",
         _float_range(0.01, 24 * 30), "72", "Storage"),
     # Web
+    Var("HOST", "Address `python app.py` and `make run` listen on (0.0.0.0 for other machines).",
+        str, "127.0.0.1", "Service"),
     Var("PORT", "Port `python app.py` and `make run` listen on.", _int_range(1, 65535), "5000", "Service"),
     Var("MAX_BODY_BYTES", "Largest request body accepted (413 above).",
         _int_range(1024, 50_000_000), "1000000", "Service"),
@@ -227,6 +232,8 @@ class Settings:
     redis_url: str | None
     worker_mode: str
     delivery_retry_seconds: float
+    ambiguous_delivery: str
+    host: str
     port: int
     max_body_bytes: int
     log_level: str
@@ -277,10 +284,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[var.name] = var.parse(raw.strip())
         except ValueError as exc:
+            values[var.name] = None
             problems.append(f"{var.name} must be {exc}")
 
     key = values["HALO_API_KEY"]
-    uses_sandbox = key is None
+    uses_sandbox = key is None and not env.get("HALO_API_KEY", "").strip()
     if not uses_sandbox and not values["CONNECTOR_API_KEYS"]:
         problems.append(
             "CONNECTOR_API_KEYS must be set when HALO_API_KEY is set "
@@ -313,6 +321,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=values["REDIS_URL"],
         worker_mode=values["WORKER_MODE"],
         delivery_retry_seconds=values["DELIVERY_RETRY_HOURS"] * 3600,
+        ambiguous_delivery=values["AMBIGUOUS_DELIVERY"],
+        host=values["HOST"],
         port=port,
         max_body_bytes=values["MAX_BODY_BYTES"],
         log_level=values["LOG_LEVEL"],

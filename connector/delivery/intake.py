@@ -1,0 +1,104 @@
+"""Durable intake: store what arrived (once per sender event) before anyone answers 2xx."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from connector.store import Status, Store, Submission
+from connector.store.types import utcnow
+from connector.ticket import TicketRequest
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored submission: its id, its state, and whether it had arrived before."""
+
+    submission_id: int
+    status: str
+    duplicate: bool
+    reason: str | None = None
+
+
+def dedupe_key(channel: str, source: str, event_id: str | None) -> str | None:
+    return f"{channel}:{source}:{event_id}"[:400] if event_id else None
+
+
+def record_submission(
+    store: Store,
+    *,
+    tenant: str,
+    channel: str,
+    source: str,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    content_type: str | None,
+    ticket_request: TicketRequest | None,
+    event_id: str | None = None,
+    dedupe_source: str | None = None,
+    problem: str | None = None,
+    status: str | None = None,
+) -> Recorded:
+    """Insert a submission, or find the one this event already created.
+
+    :param ticket_request: the normalized request, or None when it could not be built.
+    :param dedupe_source: what the event id is unique within (default ``source``); a sender's
+        event ids are unique per sender, whichever route they came through.
+    :param problem: why it cannot be delivered as is; it is then kept as needing attention.
+    :param status: force a state (``Status.REJECTED`` for bad input kept for inspection,
+        ``Status.DELIVERING`` for a synchronous caller that delivers it right away).
+    """
+    if status is None:
+        if problem is None and (ticket_request is None or not ticket_request.customer.identified):
+            problem = "No customer email or user id was found."
+        status = Status.NEEDS_ATTENTION if problem else Status.PENDING
+    key = dedupe_key(channel, dedupe_source or source, event_id)
+    now = utcnow()
+    submission = Submission(
+        tenant=tenant,
+        channel=channel,
+        source=source,
+        event_id=event_id,
+        dedupe_key=key,
+        received_at=now,
+        updated_at=now,
+        content_type=content_type,
+        headers=dict(headers),
+        raw_body=raw_body,
+        **(request_columns(ticket_request) if ticket_request else {}),
+        status=status,
+        status_reason=problem,
+        attempts=0,
+        next_attempt_at=now if status == Status.PENDING else None,
+    )
+    try:
+        with store.session() as session:
+            session.add(submission)
+            session.flush()
+            return Recorded(submission.id, status, duplicate=False, reason=problem)
+    except IntegrityError:
+        if key is None:
+            raise
+    with store.session() as session:
+        existing = session.execute(
+            select(Submission.id, Submission.status, Submission.status_reason).where(
+                Submission.tenant == tenant, Submission.dedupe_key == key)
+        ).one()
+    return Recorded(existing.id, existing.status, duplicate=True, reason=existing.status_reason)
+
+
+def request_columns(request: TicketRequest) -> dict[str, Any]:
+    """The submission columns that mirror its ticket request (for listings and searches)."""
+    customer = request.customer
+    return {
+        "ticket_request": request.to_dict(),
+        "customer_email": customer.email[:320] if customer.email else None,
+        "customer_name": customer.name[:255] if customer.name else None,
+        "customer_user_id": customer.user_id[:255] if customer.user_id else None,
+        "resolved_by": customer.resolved_by[:100] if customer.resolved_by else None,
+        "subject": request.subject[:1000],
+    }

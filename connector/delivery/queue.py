@@ -1,0 +1,106 @@
+"""The Huey queue that wakes delivery workers: SQLite embedded, Redis when REDIS_URL is set.
+
+Huey drops a task whose worker is killed mid-run; that is fine here because tasks only point
+at records, and the periodic sweep (every minute, and once when a worker starts) re-enqueues
+anything due that nobody is working on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+
+from connector.config import DEFAULT_VAR_DIR, Settings
+from connector.delivery.service import Deliveries
+
+log = logging.getLogger("connector.queue")
+QUEUE_NAME = "halo-connector"
+#: Idle workers poll the SQLite queue at most a second apart (Huey's default backs off to 10 s,
+#: which would delay a quiet system's first ticket); Redis blocks on the list instead.
+CONSUMER_OPTIONS: dict[str, Any] = dict(worker_type="thread", periodic=True, check_worker_health=True,
+                                        scheduler_interval=1, initial_delay=0.05, max_delay=1.0)
+
+
+def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Huey:
+    """Redis when configured, else a SQLite queue file beside the SQLite database (or in var/)."""
+    if settings.redis_url:
+        return RedisHuey(name, url=settings.redis_url, results=False, utc=True)
+    return SqliteHuey(name, filename=str(queue_file(settings)), results=False, utc=True,
+                      fsync=True, timeout=30)
+
+
+def queue_file(settings: Settings) -> Path:
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///"):]).with_name("queue.db")
+    return DEFAULT_VAR_DIR / "queue.db"
+
+
+def connect(huey: Huey, deliveries: Deliveries) -> None:
+    """Register the delivery and sweep tasks on ``huey`` and point ``deliveries`` at them."""
+
+    @huey.task(name="deliver", retries=0)
+    def deliver_task(submission_id: int) -> None:
+        deliveries.deliver(submission_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep")
+    def sweep_task() -> None:
+        deliveries.sweep()
+
+    def enqueue(submission_id: int, eta: datetime | None) -> None:
+        if eta is None:
+            deliver_task(submission_id)
+        else:
+            deliver_task.schedule(args=(submission_id,), eta=eta)
+
+    deliveries.bind_queue(enqueue)
+
+
+class EmbeddedWorker:
+    """A Huey consumer running in threads inside the web process (the one-machine default)."""
+
+    def __init__(self, huey: Huey, deliveries: Deliveries, *, workers: int = 2) -> None:
+        self.huey = huey
+        self.deliveries = deliveries
+        self.workers = workers
+        self._consumer: Consumer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._consumer is not None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                return
+            consumer = self.huey.create_consumer(workers=self.workers, **CONSUMER_OPTIONS)
+            consumer.start()
+            self._consumer = consumer
+        log.info("embedded delivery worker started (%d threads)", self.workers)
+        threading.Thread(target=self._sweep_once, name="initial-sweep", daemon=True).start()
+
+    def _sweep_once(self) -> None:
+        try:
+            self.deliveries.sweep()
+        except Exception:
+            log.exception("initial sweep failed; the periodic sweep will retry")
+
+    def stop(self) -> None:
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+def run_consumer(huey: Huey, deliveries: Deliveries, *, workers: int = 4, **options: Any) -> None:
+    """Run a standalone worker process until SIGTERM/SIGINT (``flask worker``)."""
+    deliveries.sweep()
+    consumer = huey.create_consumer(workers=workers, **{**CONSUMER_OPTIONS, **options})
+    consumer.run()

@@ -1,0 +1,94 @@
+"""Operation declarations: one object per file in ``actions/`` and ``triggers/``.
+
+An operation is data (key, noun, label, description, a marshmallow input schema whose field
+``metadata`` carries labels and help text, output fields) plus one ``perform`` function. The
+same declaration serves the HTTP routes, the generated Zapier and Make apps, the OpenAPI
+document and the operations reference, so none of them can drift from the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import Schema
+
+if TYPE_CHECKING:
+    from connector.services import Services
+
+#: Who is calling, as far as the connector can tell: shapes a few answers and the records.
+CLIENTS = ("zapier", "make", "api")
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """One field of an operation's result, for Zapier ``outputFields`` and Make ``interface``."""
+
+    key: str
+    label: str
+    type: str = "string"  # string | integer | number | boolean | datetime | object | array
+    help: str = ""
+    important: bool = False
+
+
+@dataclass
+class Context:
+    """What ``perform`` gets besides its validated input."""
+
+    tenant: str
+    client: str
+    services: Services
+    #: The raw body as received, kept with the record the operation creates.
+    raw_body: bytes = b""
+    content_type: str | None = None
+
+    @property
+    def settings(self) -> Any:
+        return self.services.settings
+
+
+@dataclass(frozen=True)
+class Operation:
+    key: str
+    noun: str
+    label: str
+    description: str
+    input_schema: type[Schema]
+    perform: Callable[[Context, dict[str, Any]], Any]
+    output_fields: tuple[OutputField, ...] = ()
+    #: Longer guidance shown under the operation in Zapier/Make and in the reference.
+    help: str = ""
+    #: HTTP status of a successful answer.
+    status: int = 200
+    kind: ClassVar[str] = "operation"
+
+
+@dataclass(frozen=True)
+class Action(Operation):
+    """Creates or updates something; answers one object."""
+
+    kind: ClassVar[str] = "action"
+
+
+@dataclass(frozen=True)
+class Search(Operation):
+    """Finds records; answers an array, best match first (empty = not found)."""
+
+    kind: ClassVar[str] = "search"
+
+
+@dataclass(frozen=True)
+class Trigger(Operation):
+    """A polling trigger; answers a bare array, newest first, each item with a stable ``id``."""
+
+    kind: ClassVar[str] = "trigger"
+    #: Field Make's epoch polling orders by.
+    date_field: str = "created_at"
+
+
+def by_key(operations: tuple[Operation, ...]) -> dict[str, Operation]:
+    registry = {op.key: op for op in operations}
+    if len(registry) != len(operations):
+        raise ValueError("duplicate operation keys")
+    return registry

@@ -1,0 +1,51 @@
+"""The long-lived objects one process shares: settings, store, Halo client, deliveries, queue.
+
+Built once by ``create_app`` and reachable from any request or CLI command through
+:func:`services`, so views and operations never build clients or engines themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from huey import Huey
+
+from connector.config import Settings
+from connector.delivery.queue import EmbeddedWorker, connect, make_huey
+from connector.delivery.service import Deliveries
+from connector.halo import HaloClient
+from connector.store import Store
+
+EXTENSION_KEY = "halo_connector"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    halo: HaloClient
+    deliveries: Deliveries
+    huey: Huey
+    worker: EmbeddedWorker
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.store.dispose()
+
+
+def build_services(settings: Settings, *, migrate: bool = True) -> Services:
+    store = Store(settings.database_url)
+    if migrate:
+        store.migrate()
+    halo = HaloClient.from_settings(settings)
+    deliveries = Deliveries(store, halo, retry_seconds=settings.delivery_retry_seconds,
+                            ambiguous=settings.ambiguous_delivery)
+    huey = make_huey(settings)
+    connect(huey, deliveries)
+    return Services(settings, store, halo, deliveries, huey, EmbeddedWorker(huey, deliveries))
+
+
+def services() -> Services:
+    """The current app's services (inside a request or an app context)."""
+    return current_app.extensions[EXTENSION_KEY]

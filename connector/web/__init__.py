@@ -1,0 +1,14 @@
+"""HTTP routes: health, the Zapier/Make API; one error shape for all of them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from connector.web import api, health
+from connector.web.errors import register_error_handlers
+
+
+def register_web(app: Flask) -> None:
+    register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,82 @@
+"""The Zapier/Make HTTP surface: ``/v1/actions``, ``/v1/searches``, ``/v1/triggers``, ``/v1/me``.
+
+One generic view per kind does the same steps for every operation: authenticate the key to a
+tenant, read the body or query, validate it with the operation's schema (422 naming each field),
+run ``perform``, answer in the shape the platforms expect (an object for actions, a bare array
+for searches and triggers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import ValidationError
+
+from actions import ACTIONS_BY_KEY, SEARCHES_BY_KEY
+from connector.errors import InvalidInput, NotFound
+from connector.operations import Context, Operation
+from connector.services import services
+from connector.web.auth import authenticate
+from connector.web.bodies import read_fields
+from triggers import TRIGGERS_BY_KEY
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+
+CLIENT_HEADER = "X-Halo-Connector-Client"
+
+
+def detect_client() -> str:
+    """zapier, make or api: from our generated apps' header, else the User-Agent."""
+    declared = request.headers.get(CLIENT_HEADER, "").strip().lower()
+    if declared in ("zapier", "make"):
+        return declared
+    agent = request.headers.get("User-Agent", "").lower()
+    if agent.startswith("zapier"):
+        return "zapier"
+    if "make" in agent or "integromat" in agent:
+        return "make"
+    return "api"
+
+
+def context() -> Context:
+    svc = services()
+    tenant = authenticate(request, svc.settings)
+    return Context(tenant=tenant, client=detect_client(), services=svc,
+                   raw_body=request.get_data(cache=True), content_type=request.content_type)
+
+
+def load_input(operation: Operation, data: Any) -> dict[str, Any]:
+    try:
+        return operation.input_schema().load(data)
+    except ValidationError as error:
+        raise InvalidInput.from_fields(error.messages) from None
+
+
+def _find(registry: dict[str, Operation], key: str, kind: str) -> Operation:
+    operation = registry.get(key)
+    if operation is None:
+        raise NotFound(f"Unknown {kind} '{key}'. Available: {', '.join(sorted(registry)) or 'none'}.")
+    return operation
+
+
+@bp.post("/actions/<key>")
+def run_action(key: str) -> tuple[Response, int]:
+    ctx = context()
+    operation = _find(ACTIONS_BY_KEY, key, "action")
+    result = operation.perform(ctx, load_input(operation, read_fields(request)))
+    return jsonify(result), operation.status
+
+
+@bp.get("/searches/<key>")
+def run_search(key: str) -> Response:
+    ctx = context()
+    operation = _find(SEARCHES_BY_KEY, key, "search")
+    return jsonify(operation.perform(ctx, load_input(operation, request.args.to_dict())))
+
+
+@bp.get("/triggers/<key>")
+def run_trigger(key: str) -> Response:
+    ctx = context()
+    operation = _find(TRIGGERS_BY_KEY, key, "trigger")
+    return jsonify(operation.perform(ctx, load_input(operation, request.args.to_dict())))
