@@ -77,6 +77,8 @@ class EmbeddedWorker:
         return self._consumer is not None
 
     def start(self) -> None:
+        if self._consumer is not None:  # the common case, checked on every request
+            return
         with self._lock:
             if self._consumer is not None:
                 return
