@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-embedded worker clean
+.PHONY: run test worker docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,16 @@ run: $(RUNTIME_STAMP)
 worker: $(RUNTIME_STAMP)
 	$(VENV)/bin/flask --app app worker
 
-## test: install what the tests need and run the whole suite
+## test: install what the tests need and run the whole suite twice: embedded (SQLite, SqliteHuey)
+## and production (PostgreSQL and Redis at 127.0.0.1)
 test: $(DEV_STAMP)
 	$(PY) -m pytest
+	TEST_BACKEND=production $(PY) -m pytest
+
+## docs: regenerate .env.example and the generated README sections from the code
+docs: $(DEV_STAMP)
+	$(VENV)/bin/flask --app app config example --write
+	$(VENV)/bin/flask --app app config docs --write
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -8,7 +8,6 @@ from pathlib import Path
 import responses
 from sqlalchemy import select
 
-from app import create_app
 from connector.delivery import record_submission
 from connector.services import services
 from connector.store import Status, Submission
@@ -42,27 +41,23 @@ def store_one(svc, n: int) -> int:
     return recorded.submission_id
 
 
-def test_embedded_worker_delivers_what_intake_enqueues(tmp_path: Path):
-    app = create_app(base_env(tmp_path, WORKER_MODE="embedded"), start_worker=True)
+def test_embedded_worker_delivers_what_intake_enqueues(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"), start_worker=True)
     with app.app_context(), responses.RequestsMock(assert_all_requests_are_fired=False) as halo:
         halo.post(f"{HALO}/tickets/create", json={"id": "t"})
         svc = services()
         for n in range(5):
             svc.deliveries.enqueue(store_one(svc, n))
-        try:
-            assert wait_for(lambda: statuses(svc) == [Status.DELIVERED] * 5)
-        finally:
-            svc.close()
+        assert wait_for(lambda: statuses(svc) == [Status.DELIVERED] * 5)
         assert len(halo.calls) == 5
 
 
-def test_work_whose_wake_up_was_lost_is_delivered_when_a_worker_starts(tmp_path: Path):
+def test_work_whose_wake_up_was_lost_is_delivered_when_a_worker_starts(tmp_path: Path, make_app):
     env = base_env(tmp_path, WORKER_MODE="embedded")
-    first = create_app(env)  # stores but never runs a worker: a crash before the wake-up
+    first = make_app(env)  # stores but never runs a worker: a crash before the wake-up
     with first.app_context():
         store_one(services(), 1)
-        services().close()
-    second = create_app(env, start_worker=True)
+    second = make_app(env, start_worker=True)
     with second.app_context(), responses.RequestsMock(assert_all_requests_are_fired=False) as halo:
         halo.post(f"{HALO}/tickets/create", json={"id": "t"})
         svc = services()
@@ -70,20 +65,14 @@ def test_work_whose_wake_up_was_lost_is_delivered_when_a_worker_starts(tmp_path:
         with svc.store.session() as session:
             row = session.get(Submission, 1)
             row.next_attempt_at = row.received_at.replace(year=row.received_at.year - 1)
-        try:
-            svc.worker.stop()
-            svc.worker.start()
-            assert wait_for(lambda: statuses(svc) == [Status.DELIVERED])
-        finally:
-            svc.close()
+        svc.worker.stop()
+        svc.worker.start()
+        assert wait_for(lambda: statuses(svc) == [Status.DELIVERED])
 
 
-def test_first_request_starts_the_embedded_worker_and_cli_apps_never_do(tmp_path: Path):
-    app = create_app(base_env(tmp_path, WORKER_MODE="embedded"))
+def test_first_request_starts_the_embedded_worker_and_cli_apps_never_do(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"))
     svc = app.extensions["halo_connector"]
-    try:
-        assert not svc.worker.running
-        app.test_client().get("/health")
-        assert svc.worker.running
-    finally:
-        svc.close()
+    assert not svc.worker.running
+    app.test_client().get("/health")
+    assert svc.worker.running
