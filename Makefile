@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# Zapier's own runtime (npm), kept in an ignored folder and reinstalled only when the lock changes.
+NPM_DIR := tests/zapier
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
 .PHONY: run test worker docs clean
 
@@ -20,6 +23,10 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(RUNTIME_STAMP)
 
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## run: start the service with embedded defaults (SQLite, in-process worker, sandbox without HALO_API_KEY)
 run: $(RUNTIME_STAMP)
 	$(PY) app.py
@@ -30,7 +37,7 @@ worker: $(RUNTIME_STAMP)
 
 ## test: install what the tests need and run the whole suite twice: embedded (SQLite, SqliteHuey)
 ## and production (PostgreSQL and Redis at 127.0.0.1)
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(NPM_STAMP)
 	$(PY) -m pytest
 	TEST_BACKEND=production $(PY) -m pytest
 
