@@ -56,15 +56,28 @@ def make_sandbox(**config: Any) -> Sandbox:
     return Sandbox(create_app(SandboxConfig(**config)))
 
 
+_shared: dict[tuple, Sandbox] = {}
+
+
+def fresh_sandbox(**config: Any) -> Sandbox:
+    """An emptied sandbox (no data, no runtime faults) for this configuration, shared across tests.
+
+    Building an app per test would dominate the run time, so one app per configuration serves
+    the whole run and is reset instead.
+    """
+    key = tuple(sorted(config.items()))
+    if key not in _shared:
+        _shared[key] = make_sandbox(**config)
+    sandbox = _shared[key]
+    sandbox.client.post("/sandbox/control/reset")
+    sandbox.client.delete("/sandbox/control/faults")
+    return sandbox
+
+
 @pytest.fixture
 def sandbox() -> Sandbox:
-    return make_sandbox()
-
-
-@pytest.fixture
-def verified() -> Sandbox:
-    """A sandbox with identity verification on."""
-    return make_sandbox(identity_secret=SECRET, identity_verification=True)
+    """The default sandbox: any well-formed key, verification off, no faults, no data."""
+    return fresh_sandbox()
 
 
 def token(claims: dict[str, Any], secret: str = SECRET) -> str:
@@ -88,7 +101,7 @@ def live_server() -> Iterator[Callable[..., str]]:
     def start(**config: Any) -> str:
         config.setdefault("database_url", "sqlite:///:memory:")
         server = make_server("127.0.0.1", 0, create_app(SandboxConfig(**config)), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}/sandbox"
 

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from tests.sandbox.conftest import SECRET, make_sandbox, org_token, token, user_token
+from tests.sandbox.conftest import SECRET, fresh_sandbox, org_token, token, user_token
 
 
 @pytest.fixture
 def sandbox():
-    return make_sandbox(identity_secret=SECRET)
+    return fresh_sandbox(identity_secret=SECRET)
 
 
 def update(sandbox, users, **body):
@@ -54,7 +54,7 @@ def test_an_org_token_expiring_in_just_under_an_hour_is_accepted(sandbox):
 
 
 def test_it_is_forbidden_even_with_verification_off_when_no_secret_is_configured():
-    sandbox = make_sandbox()
+    sandbox = fresh_sandbox()
     assert update(sandbox, [{"user_id": "u1"}]).status_code == 403
 
 
