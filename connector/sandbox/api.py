@@ -2,7 +2,8 @@
 
 Every request passes, in order: CORS preflight, fault injection (before anything is read or
 stored), the widget-key check (all but ``GET /config``), the endpoint's validation, identity
-verification, storage, and finally any fault delay configured to happen after storing.
+verification (``users/update`` checks its org token first, as its authentication), storage, and
+finally any fault delay configured to happen after storing.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator, Mapping
-
-from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import (
     JSON,
