@@ -9,10 +9,10 @@ Response bodies the docs do not show are provisional and live in :mod:`connector
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Blueprint, Flask
 
+from connector.config import Settings
 from connector.errors import ConfigError
 from connector.sandbox.api import api
 from connector.sandbox.console import console
@@ -59,7 +59,7 @@ class SandboxConfig:
             object.__setattr__(self, "api_keys", frozenset(self.api_keys))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SandboxConfig:
+    def from_settings(cls, settings: Settings) -> SandboxConfig:
         """From :class:`connector.config.Settings`; the sandbox shares Halo's secret in sandbox mode."""
         secret = settings.sandbox_identity_secret or (
             settings.halo_identity_secret if settings.uses_sandbox else None

@@ -117,7 +117,7 @@ def page() -> str:
         tickets=tickets,
         orgs=state.store.list_orgs(),
         faults=state.faults.snapshot(),
-        api_base=request.url_root.rstrip("/") + url_for("halo_sandbox.console.page").rstrip("/") + "/api/sdk",
+        api_base=request.host_url.rstrip("/") + url_for("halo_sandbox.console.page") + "api/sdk",
         identity_verification=state.config.identity_verification,
         page_limit=PAGE_TICKETS,
     )
