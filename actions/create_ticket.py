@@ -10,9 +10,10 @@ from sqlalchemy import select
 from connector.delivery import record_submission
 from connector.errors import ConnectorError
 from connector.operations import Action, Context, OutputField
-from connector.records import ticket_to_dict
+from connector.records import TICKET_OUTPUT, TICKET_SAMPLE, ticket_to_dict
 from connector.schemas import InputSchema
 from connector.store import Status, Ticket
+from connector.traits import trait_problems
 from connector.ticket import Company, Customer, TicketRequest
 
 
@@ -66,6 +67,10 @@ class CreateTicketInput(InputSchema):
                                                "users by id)."]})
         if (data.get("company_name") or data.get("company_traits")) and not data.get("company_id"):
             raise ValidationError({"company_id": ["Company name and traits need a company id."]})
+        problems = {name: trait_problems(data.get(name) or {}, company=name == "company_traits")
+                    for name in ("traits", "company_traits")}
+        if any(problems.values()):
+            raise ValidationError({name: found for name, found in problems.items() if found})
 
 
 def build_request(ctx: Context, data: dict[str, Any]) -> TicketRequest:
@@ -112,24 +117,6 @@ def perform(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return ticket_to_dict(outcome.ticket)
 
 
-TICKET_OUTPUT = (
-    OutputField("id", "Ticket Record ID", "integer", important=True),
-    OutputField("halo_ticket_id", "Halo Ticket ID", important=True),
-    OutputField("created_at", "Created At", "datetime"),
-    OutputField("subject", "Subject", important=True),
-    OutputField("message", "Message"),
-    OutputField("customer_email", "Customer Email", important=True),
-    OutputField("customer_name", "Customer Name"),
-    OutputField("customer_user_id", "Customer User ID"),
-    OutputField("source", "Source"),
-    OutputField("priority", "Priority"),
-    OutputField("ai_enabled", "AI Enabled", "boolean"),
-    OutputField("origin", "Origin", help="Where the ticket came from: zapier, make, typeform, email…"),
-    OutputField("channel", "Channel"),
-    OutputField("external_id", "External ID"),
-    OutputField("submission_id", "Submission ID", "integer"),
-)
-
 action = Action(
     key="create_ticket",
     noun="Ticket",
@@ -138,5 +125,7 @@ action = Action(
     input_schema=CreateTicketInput,
     perform=perform,
     output_fields=TICKET_OUTPUT,
+    sample=TICKET_SAMPLE,
     status=201,
+    keeps_rejected_input=True,
 )

@@ -8,8 +8,8 @@ document and the operations reference, so none of them can drift from the others
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
@@ -61,6 +61,8 @@ class Operation:
     help: str = ""
     #: HTTP status of a successful answer.
     status: int = 200
+    #: One result exactly as ``perform`` answers it (Zapier's static ``sample``, Make's samples).
+    sample: Mapping[str, Any] = field(default_factory=dict)
     kind: ClassVar[str] = "operation"
 
 
@@ -69,6 +71,23 @@ class Action(Operation):
     """Creates or updates something; answers one object."""
 
     kind: ClassVar[str] = "action"
+    #: Bad input is kept as a ``rejected`` submission (what the user sent, and why it was refused).
+    keeps_rejected_input: bool = False
+
+
+@dataclass(frozen=True)
+class SearchOrCreate:
+    """Pairs a search with the action that creates what it did not find (Zapier's
+    ``searchOrCreates``): a replayed step finds the first result instead of creating another.
+
+    ``inputs`` maps each search input to the action input that receives the same value, so the
+    generated app can pre-fill the create from the search.
+    """
+
+    create: str
+    label: str
+    description: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,7 @@ class Search(Operation):
     """Finds records; answers an array, best match first (empty = not found)."""
 
     kind: ClassVar[str] = "search"
+    search_or_create: SearchOrCreate | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,9 @@ class Trigger(Operation):
     kind: ClassVar[str] = "trigger"
     #: Field Make's epoch polling orders by.
     date_field: str = "created_at"
+    #: Also offered as a REST hook (``POST /v1/hooks`` with ``event`` = this key); deliveries carry
+    #: the same item shape as the polling answer.
+    instant: bool = True
 
 
 def by_key(operations: tuple[Operation, ...]) -> dict[str, Operation]:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from connector.hooks import outbox
 from connector.store import Status, Store, Submission
+from connector.store.fence import before_insert
 from connector.store.types import utcnow
 from connector.ticket import TicketRequest
 
@@ -77,8 +79,10 @@ def record_submission(
     )
     try:
         with store.session() as session:
+            before_insert(session, "submissions")
             session.add(submission)
             session.flush()
+            outbox.submission_recorded(session, submission)
             return Recorded(submission.id, status, duplicate=False, reason=problem)
     except IntegrityError:
         if key is None:

@@ -31,7 +31,9 @@ from connector.errors import (
 from connector.delivery.intake import request_columns
 from connector.halo import HaloClient, TicketCreated
 from connector.halo.retry import Backoff
+from connector.hooks import outbox
 from connector.store import Attempt, Status, Store, Submission, Ticket
+from connector.store.fence import before_insert
 from connector.store.types import utcnow
 from connector.ticket import TicketRequest
 
@@ -199,6 +201,7 @@ class Deliveries:
             assert submission is not None
             ticket = session.execute(select(Ticket).where(Ticket.submission_id == submission_id)).scalar()
             if ticket is None:
+                before_insert(session, "tickets")
                 ticket = Ticket(
                     tenant=submission.tenant,
                     submission_id=submission_id,
@@ -218,6 +221,8 @@ class Deliveries:
                     response=created.body,
                 )
                 session.add(ticket)
+                session.flush()
+                outbox.ticket_created(session, ticket)
             submission.status = Status.DELIVERED
             submission.status_reason = None
             submission.phase = None
@@ -244,6 +249,8 @@ class Deliveries:
             submission.updated_at = now
             self._finish_attempt(session, attempt_row, "retry" if status == Status.RETRYING else status,
                                  error=error)
+            if status in Status.PROBLEMS:
+                outbox.submission_failed(session, submission, error.code)
         log.warning("submission %s attempt %d: %s (%s)", submission_id, attempts, error.code, status)
         if status == Status.RETRYING:
             self.enqueue(submission_id, next_at)
@@ -293,6 +300,8 @@ class Deliveries:
             session.execute(update(Submission).where(Submission.id == submission_id).values(
                 status=status, status_reason=reason, lease_until=None, phase=None,
                 next_attempt_at=None, updated_at=self._clock()))
+            if status in Status.PROBLEMS:
+                outbox.submission_failed(session, session.get_one(Submission, submission_id))
 
     # --- recovery ------------------------------------------------------------------------------
 
@@ -312,11 +321,13 @@ class Deliveries:
             ).scalars().all()
             for submission_id in expired_creating:
                 if self.ambiguous == "hold":
-                    session.execute(update(Submission).where(
+                    held = session.execute(update(Submission).where(
                         Submission.id == submission_id, Submission.phase == CREATING).values(
                         status=Status.NEEDS_ATTENTION, phase=None, lease_until=None, updated_at=now,
                         status_reason="A worker stopped while Halo was creating this ticket; it may "
                                       "exist. Check the Halo inbox; replay it if the ticket is missing."))
+                    if held.rowcount == 1:
+                        outbox.submission_failed(session, session.get_one(Submission, submission_id))
                 else:
                     session.execute(update(Submission).where(
                         Submission.id == submission_id, Submission.phase == CREATING).values(
@@ -368,6 +379,8 @@ class Deliveries:
             submission.lease_until = None
             submission.updated_at = now
             status = submission.status
+            if status == Status.NEEDS_ATTENTION:
+                outbox.submission_failed(session, submission)
         if status == Status.PENDING:
             self.enqueue(submission_id, None)
         return status
