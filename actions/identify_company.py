@@ -38,7 +38,7 @@ class IdentifyCompanyInput(InputSchema):
     user_id = fields.String(validate=validate.Length(max=255), metadata={
         "label": "User ID to Link", "help": "A customer's User ID to add to this company."})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _halo_rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
         problems = trait_problems(company_traits(data), company=True)
         if problems:

@@ -41,7 +41,7 @@ class IdentifyUserInput(InputSchema):
     company_name = fields.String(validate=validate.Length(max=255), metadata={
         "label": "Company Name", "group": "company"})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _halo_rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
         problems = trait_problems(user_traits(data))
         if problems:
