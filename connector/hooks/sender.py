@@ -218,7 +218,7 @@ class HookSender:
             values["last_status"] = http_status
         with self.store.session() as session:
             session.execute(update(HookDelivery).where(HookDelivery.id == row.id).values(**values))
-        log.warning("hook delivery %s attempt %d: %s; next in %.0f s", row.id, row.attempts, error, delay)
+        log.warning("hook delivery %s attempt %d: %s Next in %.0f s.", row.id, row.attempts, error, delay)
         self.enqueue(row.id, next_at)
         return OutboxStatus.PENDING
 

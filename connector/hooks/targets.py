@@ -129,10 +129,10 @@ def address_problem(address: IPAddress, *, allow_private: bool = False) -> str |
         return "an unspecified address"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_reserved:
-        return "a reserved address"
     if address.is_loopback:
         return None if allow_private else "a loopback address"
+    if address.is_reserved:
+        return "a reserved address"
     if address.version == 4 and address in ipaddress.ip_network("100.64.0.0/10"):
         return None if allow_private else "a shared (CGNAT) address"
     if address.version == 6 and address in ipaddress.ip_network("fc00::/7"):
