@@ -104,15 +104,17 @@ def perform(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         services.store, tenant=ctx.tenant, channel=ctx.client, source="create_ticket",
         dedupe_source="create_ticket", raw_body=ctx.raw_body, headers={},
         content_type=ctx.content_type, ticket_request=request, event_id=request.event_id,
-        status=Status.DELIVERING)
-    if recorded.duplicate and recorded.status == Status.DELIVERED:
+        claim=services.deliveries.claim_for_now(request))
+    if not recorded.duplicate:
+        outcome = services.deliveries.deliver_claimed(recorded, request)
+    elif recorded.status == Status.DELIVERED:
         with services.store.session() as session:
             ticket = session.execute(
                 select(Ticket).where(Ticket.submission_id == recorded.submission_id)).scalar_one()
         return ticket_to_dict(ticket)
-    outcome = services.deliveries.deliver_now(
-        recorded.submission_id, request if recorded.duplicate else None)
-    if outcome.ticket is None:  # pragma: no cover - deliver_now raises on every failure
+    else:  # a replayed Zap after a failure: deliver the same submission with today's input
+        outcome = services.deliveries.deliver_now(recorded.submission_id, request)
+    if outcome.ticket is None:  # pragma: no cover - delivery raises on every failure
         raise ConnectorError("The ticket was not created.")
     return ticket_to_dict(outcome.ticket)
 

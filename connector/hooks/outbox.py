@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from connector.hooks.signing import new_message_id
@@ -23,13 +23,15 @@ from connector.store.types import utcnow
 EVENTS = ("new_ticket", "new_submission", "failed_delivery")
 #: Where the ids of outbox rows written in a transaction wait for its commit.
 SESSION_KEY = "hook_outbox_ids"
+#: Runs in every intake transaction, so built once and run below the ORM (no autoflush).
+_SUBSCRIBERS = select(HookSubscription.id).where(HookSubscription.tenant == bindparam("tenant"),
+                                                 HookSubscription.event == bindparam("event"))
 
 
 def announce(session: Session, tenant: str, event: str, item: dict[str, Any]) -> list[int]:
     """One outbox row per subscription of ``tenant`` to ``event``, carrying ``item``."""
-    subscriptions = session.execute(
-        select(HookSubscription.id).where(HookSubscription.tenant == tenant,
-                                          HookSubscription.event == event)).scalars().all()
+    subscriptions = session.connection().execute(
+        _SUBSCRIBERS, {"tenant": tenant, "event": event}).scalars().all()
     if not subscriptions:
         return []
     now = utcnow()

@@ -8,12 +8,13 @@ for searches and triggers).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from actions import ACTIONS_BY_KEY, SEARCHES_BY_KEY
 from connector import __version__
@@ -53,9 +54,16 @@ def context() -> Context:
 
 def load_input(operation: Operation, data: Any) -> dict[str, Any]:
     try:
-        return operation.input_schema().load(data)
+        return schema_for(operation.input_schema).load(data)
     except ValidationError as error:
         raise InvalidInput.from_fields(error.messages) from None
+
+
+@cache
+def schema_for(schema_class: type[Schema]) -> Schema:
+    """One instance per schema: building a marshmallow schema copies every field, and a loaded
+    schema keeps no state between ``load`` calls."""
+    return schema_class()
 
 
 def _find(registry: dict[str, Operation], key: str, kind: str) -> Operation:
