@@ -14,12 +14,23 @@ from connector.store import Submission, Ticket
 
 
 def perform(ctx: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    query = (select(Submission, Ticket.id, Ticket.halo_ticket_id)
-             .outerjoin(Ticket, Ticket.submission_id == Submission.id)
-             .where(Submission.tenant == ctx.tenant)
+    query = (select(Submission).where(Submission.tenant == ctx.tenant)
              .options(defer(Submission.raw_body), defer(Submission.headers)))
-    rows = poll(ctx, query, Submission, Submission.received_at, data)
-    return [submission_item(submission, ticket_id, halo_id) for submission, ticket_id, halo_id in rows]
+    submissions = [row[0] for row in poll(ctx, query, Submission, Submission.received_at, data)]
+    if not submissions:
+        return []
+    # A second, keyed query rather than a join: planners may walk the whole tickets index to
+    # merge-join a page from the middle of a large table.
+    with ctx.services.store.session() as session:
+        tickets = {row.submission_id: row for row in session.execute(
+            select(Ticket.submission_id, Ticket.id, Ticket.halo_ticket_id)
+            .where(Ticket.submission_id.in_([s.id for s in submissions])))}
+    items = []
+    for submission in submissions:
+        ticket = tickets.get(submission.id)
+        items.append(submission_item(submission, ticket.id if ticket else None,
+                                     ticket.halo_ticket_id if ticket else None))
+    return items
 
 
 trigger = Trigger(
