@@ -4,6 +4,23 @@ An operation is data (key, noun, label, description, a marshmallow input schema 
 ``metadata`` carries labels and help text, output fields) plus one ``perform`` function. The
 same declaration serves the HTTP routes, the generated Zapier and Make apps, the OpenAPI
 document and the operations reference, so none of them can drift from the others.
+
+Input field ``metadata`` keys (anything else is refused by tests/test_registry.py):
+
+* ``label`` (required), ``help``, ``placeholder``: what the user sees.
+* ``choices``: ``{value: label}`` for a fixed dropdown (the field also validates with ``OneOf``).
+* ``widget``: ``"text"`` for a multi-line box (Zapier ``type: text``, Make ``multiline``).
+* ``dict``: an object of free key/value pairs (Zapier ``dict: true``, Make ``collection``); the
+  field is listed in the schema's ``OBJECT_FIELDS`` and also accepts ``x__key``, ``x[key]``,
+  line items and JSON strings.
+* ``list``: a list of primitives (Zapier ``list: true``, Make ``array``).
+* ``group``: a name gathering related optional fields (e.g. ``customer``, ``company``).
+* ``hidden``: a query parameter the generated apps fill themselves (``limit``, ``since``,
+  ``after_id``, ``page`` of polling triggers), never shown as a field.
+
+The type comes from the marshmallow field class (String/Email/Url -> string, Integer -> integer,
+Float -> number, Boolean -> boolean, DateTime/AwareDateTime -> datetime, Dict -> dict), and
+``required=True`` marks required fields.
 """
 
 from __future__ import annotations

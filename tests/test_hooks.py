@@ -356,3 +356,41 @@ def test_the_huey_worker_delivers_after_the_commit(tmp_path: Path, receiver):
         assert verify(hook["secret"], headers, body)["subject"] == "Hello"
     finally:
         app.extensions["halo_connector"].close()
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, str]]:
+    """A receiver speaking HTTPS with a certificate for hooks.example.com (made by openssl)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=hooks.example.com", "-addext", "subjectAltName=DNS:hooks.example.com",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = Receiver()
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    yield server, str(cert)
+    server.close()
+
+
+def test_https_delivery_to_the_pinned_address_verifies_the_certificate_for_the_host_name(tls_receiver):
+    from connector.hooks.sender import post
+    from connector.hooks.targets import check_target
+
+    server, ca = tls_receiver
+    port = server.server.server_port
+    target = check_target(f"https://hooks.example.com:{port}/catch", allow_private=True,
+                          resolve=lambda host, p: ["127.0.0.1"])
+    assert post(target, b"{}", {"Content-Type": "application/json"}, (3, 5), ca_certs=ca).status == 200
+    assert server.received[0][0]["host"] == f"hooks.example.com:{port}"
+    wrong_name = check_target(f"https://other.example.com:{port}/catch", allow_private=True,
+                              resolve=lambda host, p: ["127.0.0.1"])
+    with pytest.raises(Exception, match="(?i)certificate|hostname"):
+        post(wrong_name, b"{}", {}, (3, 5), ca_certs=ca)
+    assert len(server.received) == 1

@@ -53,17 +53,19 @@ class Answer:
 Poster = Callable[[Target, bytes, dict[str, str], tuple[float, float]], Answer]
 
 
-def post(target: Target, body: bytes, headers: dict[str, str], timeout: tuple[float, float]) -> Answer:
+def post(target: Target, body: bytes, headers: dict[str, str], timeout: tuple[float, float], *,
+         ca_certs: str | None = None) -> Answer:
     """POST to the checked address of ``target`` (no new DNS lookup), never following redirects.
 
     TLS is verified against the host name, which is also sent as SNI and ``Host``.
+    :param ca_certs: CA bundle (default: certifi's).
     """
     options: dict[str, Any] = dict(timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                                    retries=False, maxsize=1)
     if target.scheme == "https":
         pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
             target.address, target.port, server_hostname=target.host, assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **options)
+            cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or certifi.where(), **options)
     else:
         pool = urllib3.HTTPConnectionPool(target.address, target.port, **options)
     try:
