@@ -394,3 +394,34 @@ def test_https_delivery_to_the_pinned_address_verifies_the_certificate_for_the_h
     with pytest.raises(Exception, match="(?i)certificate|hostname"):
         post(wrong_name, b"{}", {}, (3, 5), ca_certs=ca)
     assert len(server.received) == 1
+
+
+def test_a_dns_failure_at_delivery_is_retried_not_given_up(client, svc, receiver):
+    subscribe(client, "new_submission", receiver.url)
+    record(svc)
+    (row,) = outbox_rows(svc)
+
+    def nxdomain(host: str, port: int) -> list[str]:
+        raise OSError("temporary failure in name resolution")
+
+    svc.hooks.resolve = nxdomain
+    with svc.store.session() as session:
+        subscription = session.execute(select(HookSubscription)).scalar_one()
+        subscription.target_url = "http://hooks.example.com/catch"
+    assert svc.hooks.deliver(row.id) == OutboxStatus.PENDING
+    assert "could not be resolved" in outbox_rows(svc)[0].last_error
+
+
+def test_the_sweeper_drops_finished_rows_after_the_retention_period(client, svc, receiver):
+    subscribe(client, "new_submission", receiver.url)
+    record(svc)
+    record(svc)
+    delivered, waiting = outbox_rows(svc)
+    assert svc.hooks.deliver(delivered.id) == OutboxStatus.DELIVERED
+    clock = Clock()
+    hooks, _ = sender(svc, clock)
+    hooks.sweep()
+    assert len(outbox_rows(svc)) == 2
+    clock.advance(days=8)
+    hooks.sweep()
+    assert [row.id for row in outbox_rows(svc)] == [waiting.id]  # unfinished rows are kept

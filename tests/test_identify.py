@@ -99,3 +99,14 @@ def test_halo_reserved_key_rejection_is_422_with_halos_words(client, halo):
     response = client.post("/v1/actions/identify_user", headers=auth(), json={"user_id": "u"})
     assert response.status_code == 422
     assert response.get_json()["reserved_keys"] == ["org_id"]
+
+
+def test_answers_carry_exactly_the_declared_output_fields(client, halo):
+    from actions import ACTIONS_BY_KEY
+
+    halo.post(f"{HALO}/users/identify", json={})
+    halo.post(f"{HALO}/companies/identify", json={})
+    user = client.post("/v1/actions/identify_user", headers=auth(), json={"user_id": "u"}).get_json()
+    company = client.post("/v1/actions/identify_company", headers=auth(), json={"company_id": "c"}).get_json()
+    assert set(user) == {f.key for f in ACTIONS_BY_KEY["identify_user"].output_fields}
+    assert set(company) == {f.key for f in ACTIONS_BY_KEY["identify_company"].output_fields}

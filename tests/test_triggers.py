@@ -188,3 +188,20 @@ def test_me_tests_the_key_and_labels_the_connection(client):
     assert body["client"] == "zapier" and body["connector_version"] and body["api_version"] == "v1"
     assert client.get("/v1/me", headers=auth(OTHER_TENANT_KEY)).get_json()["tenant"] == "other"
     assert client.get("/v1/me").status_code == 401
+
+
+def test_live_items_carry_exactly_the_declared_output_fields(client, svc, halo):
+    from actions import ACTIONS_BY_KEY, SEARCHES_BY_KEY
+    from triggers import TRIGGERS_BY_KEY
+
+    stub_halo_tickets(halo)
+    created = create_tickets(client, 1)[0]
+    record(svc, email=None)
+    declared = {key: {field.key for field in op.output_fields}
+                for key, op in {**TRIGGERS_BY_KEY, **SEARCHES_BY_KEY, **ACTIONS_BY_KEY}.items()}
+    for key in TRIGGERS_BY_KEY:
+        items = poll(client, key)
+        assert items and all(set(item) == declared[key] for item in items), key
+    found = client.get("/v1/searches/find_ticket", query_string={"ticket_id": created["id"]},
+                       headers=auth()).get_json()
+    assert set(found[0]) == declared["find_ticket"] and set(created) == declared["create_ticket"]

@@ -153,7 +153,7 @@ class Deliveries:
         """
         assert recorded.attempt_id is not None and not recorded.duplicate
         return self._attempt(recorded.submission_id, 1, request, recorded.attempt_id,
-                             synchronous=True, creating=not needs_identify(request))  # type: ignore[return-value]
+                             synchronous=True, creating=not needs_identify(request))
 
     def _run(self, submission_id: int, claimable: Any, *, synchronous: bool,
              replace: TicketRequest | None = None) -> Outcome | None:

@@ -20,14 +20,21 @@ from typing import Any
 
 import certifi
 import urllib3
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector import __version__
 from connector.halo.retry import Backoff, parse_retry_after
 from connector.hooks.outbox import SESSION_KEY
 from connector.hooks.signing import signed_headers
-from connector.hooks.targets import Resolver, Target, TargetRefused, check_target, resolve_host
+from connector.hooks.targets import (
+    Resolver,
+    Target,
+    TargetRefused,
+    TargetUnresolvable,
+    check_target,
+    resolve_host,
+)
 from connector.store import HookDelivery, HookSubscription, OutboxStatus, Store
 from connector.store.types import utcnow
 
@@ -40,6 +47,8 @@ HOOK_BACKOFF = Backoff(base=5.0, cap=3600.0, floor=1.0)
 LEASE = timedelta(seconds=60)
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_BATCH = 1000
+#: Finished outbox rows (delivered, cancelled, dead) are kept this long for inspection.
+RETENTION = timedelta(days=7)
 #: Only the status line and headers matter; never read a large answer.
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -157,6 +166,8 @@ class HookSender:
         try:
             target = self.check(subscription.target_url)
             answer = self.poster(target, body, headers, self.timeout)
+        except TargetUnresolvable as unresolvable:
+            return self._retry(row, error=str(unresolvable))
         except TargetRefused as refused:
             return self._finish(outbox_id, OutboxStatus.DEAD, error=str(refused))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -234,9 +245,15 @@ class HookSender:
     # --- recovery ------------------------------------------------------------------------------
 
     def sweep(self) -> int:
-        """Re-enqueue due rows nobody picked up and rows whose worker died mid-send."""
+        """Re-enqueue due rows nobody picked up and rows whose worker died mid-send, and drop
+        finished rows older than :data:`RETENTION`."""
         now = self._clock()
         with self.store.session() as session:
+            expired = (select(HookDelivery.id)
+                       .where(HookDelivery.created_at < now - RETENTION,
+                              HookDelivery.status.in_(OutboxStatus.FINISHED))
+                       .order_by(HookDelivery.id).limit(SWEEP_BATCH))  # the oldest: a short PK walk
+            session.execute(delete(HookDelivery).where(HookDelivery.id.in_(expired.scalar_subquery())))
             lost = session.execute(
                 select(HookDelivery.id).where(or_(
                     and_(HookDelivery.status == OutboxStatus.PENDING,

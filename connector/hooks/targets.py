@@ -33,6 +33,11 @@ class TargetRefused(ValueError):
     """The URL may not be used as a hook target; the message says why, for the subscriber."""
 
 
+class TargetUnresolvable(TargetRefused):
+    """The host name did not resolve: refused at subscribe time, retried at delivery time (DNS
+    failures are often temporary)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked target: connect to ``address``, present ``host`` (Host header, TLS name)."""
@@ -89,9 +94,9 @@ def check_target(url: str, *, allow_private: bool = False,
         try:
             addresses = [ipaddress.ip_address(found) for found in resolve(host, port)]
         except (OSError, UnicodeError, ValueError):
-            raise TargetRefused(f"The target host {host} could not be resolved.") from None
+            raise TargetUnresolvable(f"The target host {host} could not be resolved.") from None
         if not addresses:
-            raise TargetRefused(f"The target host {host} could not be resolved.")
+            raise TargetUnresolvable(f"The target host {host} could not be resolved.")
     for address in addresses:
         problem = address_problem(address, allow_private=allow_private)
         if problem:

@@ -182,6 +182,7 @@ class OutboxStatus:
     CANCELLED = "cancelled"  # the subscription is gone (unsubscribed, or the target answered 410)
 
     DUE = (PENDING,)
+    FINISHED = (DELIVERED, DEAD, CANCELLED)
 
 
 class HookDelivery(Base):
