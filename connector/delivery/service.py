@@ -201,6 +201,7 @@ class Deliveries:
                    creating: bool = False) -> tuple[dict[str, Any], TicketCreated]:
         customer = request.customer
         if identifies_user(customer):
+            assert customer.user_id is not None
             traits = dict(customer.traits)
             if customer.name:
                 traits.setdefault("name", customer.name)

@@ -7,6 +7,7 @@ session and handed to the hook worker once the transaction commits (see ``HookSe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -28,15 +29,18 @@ _SUBSCRIBERS = select(HookSubscription.id).where(HookSubscription.tenant == bind
                                                  HookSubscription.event == bindparam("event"))
 
 
-def announce(session: Session, tenant: str, event: str, item: dict[str, Any]) -> list[int]:
-    """One outbox row per subscription of ``tenant`` to ``event``, carrying ``item``."""
+def announce(session: Session, tenant: str, event: str,
+             item: Callable[[], dict[str, Any]]) -> list[int]:
+    """One outbox row per subscription of ``tenant`` to ``event``, carrying ``item()`` (only
+    built when someone subscribed)."""
     subscriptions = session.connection().execute(
         _SUBSCRIBERS, {"tenant": tenant, "event": event}).scalars().all()
     if not subscriptions:
         return []
+    payload = item()
     now = utcnow()
     rows = [HookDelivery(subscription_id=subscription_id, tenant=tenant, event=event,
-                         message_id=new_message_id(), item=item, created_at=now,
+                         message_id=new_message_id(), item=payload, created_at=now,
                          status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now)
             for subscription_id in subscriptions]
     session.add_all(rows)
@@ -48,13 +52,13 @@ def announce(session: Session, tenant: str, event: str, item: dict[str, Any]) ->
 
 def submission_recorded(session: Session, submission: Submission) -> None:
     """A new submission was stored (any channel, any state)."""
-    announce(session, submission.tenant, "new_submission", submission_item(submission))
+    announce(session, submission.tenant, "new_submission", lambda: submission_item(submission))
     if submission.status in Status.PROBLEMS:
         submission_failed(session, submission)
 
 
 def ticket_created(session: Session, ticket: Ticket) -> None:
-    announce(session, ticket.tenant, "new_ticket", ticket_to_dict(ticket))
+    announce(session, ticket.tenant, "new_ticket", lambda: ticket_to_dict(ticket))
 
 
 def submission_failed(session: Session, submission: Submission, error_code: str | None = None) -> None:
@@ -67,4 +71,4 @@ def submission_failed(session: Session, submission: Submission, error_code: str 
                               attempts=submission.attempts)
     session.add(failure)
     session.flush()
-    announce(session, submission.tenant, "failed_delivery", failure_item(failure, submission))
+    announce(session, submission.tenant, "failed_delivery", lambda: failure_item(failure, submission))

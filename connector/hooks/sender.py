@@ -238,8 +238,7 @@ class HookSender:
     def _unsubscribe_gone(self, subscription_id: int) -> None:
         with self.store.session() as session:
             cancel_pending(session, subscription_id)
-            session.execute(HookSubscription.__table__.delete().where(
-                HookSubscription.id == subscription_id))
+            session.execute(delete(HookSubscription).where(HookSubscription.id == subscription_id))
         log.info("hook subscription %s removed: its target answered 410", subscription_id)
 
     # --- recovery ------------------------------------------------------------------------------
