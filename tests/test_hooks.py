@@ -425,3 +425,15 @@ def test_the_sweeper_drops_finished_rows_after_the_retention_period(client, svc,
     clock.advance(days=8)
     hooks.sweep()
     assert [row.id for row in outbox_rows(svc)] == [waiting.id]  # unfinished rows are kept
+
+
+def test_a_tenant_cannot_subscribe_without_bound(client, receiver, monkeypatch):
+    from connector.web import hooks as routes
+
+    monkeypatch.setattr(routes, "MAX_SUBSCRIPTIONS", 2)
+    subscribe(client, "new_ticket", receiver.url)
+    subscribe(client, "new_ticket", receiver.url)
+    refused = client.post("/v1/hooks", headers=auth(), json={"event": "new_ticket",
+                                                              "target_url": receiver.url})
+    assert refused.status_code == 422 and "DELETE /v1/hooks" in refused.get_json()["message"]
+    subscribe(client, "new_ticket", receiver.url, key=OTHER_TENANT_KEY)  # per tenant

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connector.errors import InvalidInput, NotFound
 from connector.hooks.outbox import EVENTS
@@ -27,6 +27,9 @@ from connector.web.api import context
 from connector.web.bodies import read_fields
 
 bp = Blueprint("hooks", __name__, url_prefix="/v1")
+#: Every event is copied to each subscription in the writer's transaction, so a key may not
+#: fan one event out without bound.
+MAX_SUBSCRIPTIONS = 100
 
 
 class SubscribeInput(InputSchema):
@@ -59,6 +62,12 @@ def subscribe() -> tuple[Response, int]:
                                     target_url=data["target_url"].strip(), secret=new_secret(),
                                     created_at=utcnow(), client=ctx.client)
     with ctx.services.store.session() as session:
+        count = session.execute(select(func.count()).select_from(HookSubscription)
+                                .where(HookSubscription.tenant == ctx.tenant)).scalar_one()
+        if count >= MAX_SUBSCRIPTIONS:
+            raise InvalidInput.from_fields({"event": [
+                f"This key already has {count} hook subscriptions (the most allowed); remove "
+                "unused ones with DELETE /v1/hooks/<id>."]})
         session.add(subscription)
         session.flush()
         body = subscription_dict(subscription)
