@@ -18,27 +18,30 @@ from connector.operations import Context
 from connector.store import Status, Store, Submission
 from connector.store.fence import before_insert
 from connector.store.types import utcnow
+from tests import backends
 from triggers import new_submission
 
 pytestmark = pytest.mark.postgres
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture
 def store() -> Iterator[Store]:
-    name = f"halo_fence_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    """A store in a schema of its own on the test PostgreSQL server (whatever TEST_BACKEND says:
+    the fence only exists there)."""
+    schema = f"fence_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(backends.POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as error:  # pragma: no cover - depends on the machine
+        admin.dispose()
         pytest.skip(f"PostgreSQL not available: {type(error).__name__}")
-    store = Store(f"{SERVER}/{name}")
+    store = Store(f"{backends.POSTGRES_URL}?options=-csearch_path%3D{schema}")
     store.migrate()
     yield store
     store.dispose()
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
 
 

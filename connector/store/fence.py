@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger("connector.store")
 
-#: First key of the two-int advisory locks (the migration lock uses the one-int form).
+#: First key of the two-int advisory locks (the migration lock uses the one-int form). The
+#: second is a hash of schema and table, so deployments (and test runs) sharing one database in
+#: separate schemas never wait for each other.
 LOCK_CLASS = 7_402_114
-#: Second key, per feed table.
-FEEDS = {"submissions": 1, "tickets": 2, "delivery_failures": 3}
+FEEDS = ("submissions", "tickets", "delivery_failures")
+_LOCK_KEY = "hashtext(current_schema() || '.' || :table)"
 #: How long a poll waits for in-flight writers before answering with nothing new.
 POLL_LOCK_TIMEOUT = "2s"
 
@@ -37,9 +39,10 @@ def _is_postgres(bind: Any) -> bool:
 
 def before_insert(session: Session, table: str) -> None:
     """Call inside a writer's transaction before inserting into a feed table."""
+    assert table in FEEDS
     if _is_postgres(session.get_bind()):
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:c, :o)"),
-                        {"c": LOCK_CLASS, "o": FEEDS[table]})
+        session.execute(text(f"SELECT pg_advisory_xact_lock_shared(:c, {_LOCK_KEY})"),
+                        {"c": LOCK_CLASS, "table": table})
 
 
 def committed_ceiling(engine: Any, model: Any) -> int | None:
@@ -52,8 +55,8 @@ def committed_ceiling(engine: Any, model: Any) -> int | None:
     try:
         with engine.begin() as connection:
             connection.execute(text(f"SET LOCAL lock_timeout = '{POLL_LOCK_TIMEOUT}'"))
-            connection.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"),
-                               {"c": LOCK_CLASS, "o": FEEDS[table]})
+            connection.execute(text(f"SELECT pg_advisory_xact_lock(:c, {_LOCK_KEY})"),
+                               {"c": LOCK_CLASS, "table": table})
             return connection.execute(select(func.max(model.id))).scalar() or 0
     except OperationalError:
         log.warning("poll of %s waited too long for writers; answering nothing new", table)
