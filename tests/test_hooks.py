@@ -437,3 +437,24 @@ def test_a_tenant_cannot_subscribe_without_bound(client, receiver, monkeypatch):
                                                               "target_url": receiver.url})
     assert refused.status_code == 422 and "DELETE /v1/hooks" in refused.get_json()["message"]
     subscribe(client, "new_ticket", receiver.url, key=OTHER_TENANT_KEY)  # per tenant
+
+
+def test_a_worker_whose_lease_expired_does_not_overwrite_the_worker_that_took_over(client, svc, receiver):
+    from connector.hooks.sender import Answer
+
+    subscribe(client, "new_submission", receiver.url)
+    record(svc)
+    (row,) = outbox_rows(svc)
+    clock = Clock()
+    takeover, _ = sender(svc, clock)
+
+    def slow_then_failing(*_args) -> Answer:
+        clock.advance(seconds=61)  # this worker hangs past its lease...
+        assert takeover.deliver(row.id) == OutboxStatus.DELIVERED  # ...and another one delivers
+        return Answer(500)
+
+    stalled, _ = sender(svc, clock, poster=slow_then_failing)
+    stalled.deliver(row.id)
+    (after,) = outbox_rows(svc)
+    assert after.status == OutboxStatus.DELIVERED and after.attempts == 2
+    assert len(receiver.received) == 1

@@ -158,7 +158,7 @@ class HookSender:
             return None
         row, subscription = claimed
         if subscription is None:
-            return self._finish(outbox_id, OutboxStatus.CANCELLED, error="The subscription is gone.")
+            return self._finish(row, OutboxStatus.CANCELLED, error="The subscription is gone.")
         body = json.dumps(row.item, ensure_ascii=False, separators=(",", ":")).encode()
         now = self._clock()
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
@@ -169,14 +169,14 @@ class HookSender:
         except TargetUnresolvable as unresolvable:
             return self._retry(row, error=str(unresolvable))
         except TargetRefused as refused:
-            return self._finish(outbox_id, OutboxStatus.DEAD, error=str(refused))
+            return self._finish(row, OutboxStatus.DEAD, error=str(refused))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             return self._retry(row, error=f"Could not reach the target ({type(exc).__name__}).")
         if 200 <= answer.status < 300:
-            return self._finish(outbox_id, OutboxStatus.DELIVERED, http_status=answer.status)
+            return self._finish(row, OutboxStatus.DELIVERED, http_status=answer.status)
         if answer.status == 410:
             self._unsubscribe_gone(subscription.id)
-            return self._finish(outbox_id, OutboxStatus.CANCELLED, http_status=410,
+            return self._finish(row, OutboxStatus.CANCELLED, http_status=410,
                                 error="The target answered 410 Gone; the subscription was removed.")
         reason = ("The target answered a redirect, which is not followed." if 300 <= answer.status < 400
                   else f"The target answered {answer.status}.")
@@ -200,7 +200,7 @@ class HookSender:
             session.expunge_all()
         return row, subscription
 
-    def _finish(self, outbox_id: int, status: str, *, http_status: int | None = None,
+    def _finish(self, row: HookDelivery, status: str, *, http_status: int | None = None,
                 error: str | None = None) -> str:
         now = self._clock()
         values: dict[str, Any] = dict(status=status, lease_until=None, next_attempt_at=None,
@@ -209,11 +209,18 @@ class HookSender:
             values["last_status"] = http_status
         if status == OutboxStatus.DELIVERED:
             values["delivered_at"] = now
-        with self.store.session() as session:
-            session.execute(update(HookDelivery).where(HookDelivery.id == outbox_id).values(**values))
+        self._update(row, values)
         level = logging.INFO if status == OutboxStatus.DELIVERED else logging.WARNING
-        log.log(level, "hook delivery %s: %s%s", outbox_id, status, f" ({error})" if error else "")
+        log.log(level, "hook delivery %s: %s%s", row.id, status, f" ({error})" if error else "")
         return status
+
+    def _update(self, row: HookDelivery, values: dict[str, Any]) -> None:
+        """Record the outcome of this attempt, unless the row moved on without us (our lease
+        expired and another worker claimed it, or it was cancelled meanwhile)."""
+        with self.store.session() as session:
+            session.execute(update(HookDelivery).where(
+                HookDelivery.id == row.id, HookDelivery.attempts == row.attempts,
+                HookDelivery.status == OutboxStatus.SENDING).values(**values))
 
     def _retry(self, row: HookDelivery, *, error: str, http_status: int | None = None,
                retry_after: float | None = None) -> str:
@@ -223,14 +230,13 @@ class HookSender:
             delay = max(delay, retry_after)
         next_at = now + timedelta(seconds=delay)
         if next_at - row.created_at > self.horizon:
-            return self._finish(row.id, OutboxStatus.DEAD, http_status=http_status,
+            return self._finish(row, OutboxStatus.DEAD, http_status=http_status,
                                 error=f"Gave up after {row.attempts} attempts: {error}")
         values: dict[str, Any] = dict(status=OutboxStatus.PENDING, lease_until=None,
                                       next_attempt_at=next_at, last_error=error)
         if http_status is not None:
             values["last_status"] = http_status
-        with self.store.session() as session:
-            session.execute(update(HookDelivery).where(HookDelivery.id == row.id).values(**values))
+        self._update(row, values)
         log.warning("hook delivery %s attempt %d: %s Next in %.0f s.", row.id, row.attempts, error, delay)
         self.enqueue(row.id, next_at)
         return OutboxStatus.PENDING
