@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from connector.delivery import record_submission
 from connector.errors import ConnectorError
-from connector.operations import Action, Context, OutputField
+from connector.operations import Action, Context
 from connector.records import TICKET_OUTPUT, TICKET_SAMPLE, ticket_to_dict
 from connector.schemas import InputSchema
 from connector.store import Status, Ticket
