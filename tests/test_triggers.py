@@ -205,3 +205,17 @@ def test_live_items_carry_exactly_the_declared_output_fields(client, svc, halo):
     found = client.get("/v1/searches/find_ticket", query_string={"ticket_id": created["id"]},
                        headers=auth()).get_json()
     assert set(found[0]) == declared["find_ticket"] and set(created) == declared["create_ticket"]
+
+
+def test_a_worker_dying_mid_create_is_reported_as_a_failed_delivery(client, svc):
+    from connector.store import Status, Submission
+
+    submission_id = record(svc)
+    with svc.store.session() as session:  # a worker was creating the ticket, then died
+        row = session.get(Submission, submission_id)
+        row.status, row.phase = Status.DELIVERING, "creating"
+        row.lease_until = datetime.now(timezone.utc) - timedelta(minutes=1)
+    svc.deliveries.sweep()
+    (failure,) = poll(client, "failed_delivery")
+    assert failure["submission_id"] == submission_id and failure["status"] == "needs_attention"
+    assert "worker stopped" in failure["reason"]
