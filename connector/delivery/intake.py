@@ -43,9 +43,10 @@ class Claim:
 
 
 _INSERT_SUBMISSION = insert(Submission)
+_INSERT_ATTEMPT = insert(Attempt)
+#: The request columns of a submission that could not be normalized.
 EMPTY_REQUEST_COLUMNS: dict[str, Any] = dict(ticket_request=None, customer_email=None, customer_name=None,
                                              customer_user_id=None, resolved_by=None, subject=None)
-_INSERT_ATTEMPT = insert(Attempt)
 
 
 def dedupe_key(channel: str, source: str, event_id: str | None) -> str | None:

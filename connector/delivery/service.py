@@ -416,7 +416,6 @@ class Deliveries:
         return status
 
 
-
 def identifies_user(customer: Customer) -> bool:
     """Whether users/identify is called before the ticket (a user id with something to say)."""
     return bool(customer.user_id and (customer.traits or customer.name or customer.email))
