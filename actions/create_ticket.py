@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from connector.delivery import record_submission
 from connector.errors import ConnectorError
-from connector.operations import Action, Context, OutputField
-from connector.records import ticket_to_dict
+from connector.operations import Action, Context
+from connector.records import TICKET_OUTPUT, TICKET_SAMPLE, ticket_to_dict
 from connector.schemas import InputSchema
 from connector.store import Status, Ticket
+from connector.traits import trait_problems
 from connector.ticket import Company, Customer, TicketRequest
 
 
@@ -66,6 +67,10 @@ class CreateTicketInput(InputSchema):
                                                "users by id)."]})
         if (data.get("company_name") or data.get("company_traits")) and not data.get("company_id"):
             raise ValidationError({"company_id": ["Company name and traits need a company id."]})
+        problems = {name: trait_problems(data.get(name) or {}, company=name == "company_traits")
+                    for name in ("traits", "company_traits")}
+        if any(problems.values()):
+            raise ValidationError({name: found for name, found in problems.items() if found})
 
 
 def build_request(ctx: Context, data: dict[str, Any]) -> TicketRequest:
@@ -99,36 +104,20 @@ def perform(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         services.store, tenant=ctx.tenant, channel=ctx.client, source="create_ticket",
         dedupe_source="create_ticket", raw_body=ctx.raw_body, headers={},
         content_type=ctx.content_type, ticket_request=request, event_id=request.event_id,
-        status=Status.DELIVERING)
-    if recorded.duplicate and recorded.status == Status.DELIVERED:
+        claim=services.deliveries.claim_for_now(request))
+    if not recorded.duplicate:
+        outcome = services.deliveries.deliver_claimed(recorded, request)
+    elif recorded.status == Status.DELIVERED:
         with services.store.session() as session:
             ticket = session.execute(
                 select(Ticket).where(Ticket.submission_id == recorded.submission_id)).scalar_one()
         return ticket_to_dict(ticket)
-    outcome = services.deliveries.deliver_now(
-        recorded.submission_id, request if recorded.duplicate else None)
-    if outcome.ticket is None:  # pragma: no cover - deliver_now raises on every failure
+    else:  # a replayed Zap after a failure: deliver the same submission with today's input
+        outcome = services.deliveries.deliver_now(recorded.submission_id, request)
+    if outcome.ticket is None:  # pragma: no cover - delivery raises on every failure
         raise ConnectorError("The ticket was not created.")
     return ticket_to_dict(outcome.ticket)
 
-
-TICKET_OUTPUT = (
-    OutputField("id", "Ticket Record ID", "integer", important=True),
-    OutputField("halo_ticket_id", "Halo Ticket ID", important=True),
-    OutputField("created_at", "Created At", "datetime"),
-    OutputField("subject", "Subject", important=True),
-    OutputField("message", "Message"),
-    OutputField("customer_email", "Customer Email", important=True),
-    OutputField("customer_name", "Customer Name"),
-    OutputField("customer_user_id", "Customer User ID"),
-    OutputField("source", "Source"),
-    OutputField("priority", "Priority"),
-    OutputField("ai_enabled", "AI Enabled", "boolean"),
-    OutputField("origin", "Origin", help="Where the ticket came from: zapier, make, typeform, email…"),
-    OutputField("channel", "Channel"),
-    OutputField("external_id", "External ID"),
-    OutputField("submission_id", "Submission ID", "integer"),
-)
 
 action = Action(
     key="create_ticket",
@@ -138,5 +127,7 @@ action = Action(
     input_schema=CreateTicketInput,
     perform=perform,
     output_fields=TICKET_OUTPUT,
+    sample=TICKET_SAMPLE,
     status=201,
+    keeps_rejected_input=True,
 )

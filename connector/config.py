@@ -219,6 +219,12 @@ VARIABLES: tuple[Var, ...] = (
         _bool, "false", "Sandbox"),
     Var("SANDBOX_FAULTS", "Faults the sandbox injects, e.g. 'latency=0.2' or '503:3' or "
         "'429:2:retry_after=5' (see README).", str, None, "Sandbox", example=""),
+    # REST hooks (instant triggers)
+    Var("HOOKS_ALLOW_PRIVATE_TARGETS", "Let REST-hook target URLs point at loopback or private "
+        "addresses (local testing only; link-local and metadata addresses stay refused).",
+        _bool, "false", "Hooks"),
+    Var("HOOKS_RETRY_HOURS", "How long a REST-hook delivery is retried before it is given up.",
+        _float_range(0.01, 24 * 30), "24", "Hooks"),
 )
 
 VARIABLES_BY_NAME = {var.name: var for var in VARIABLES}
@@ -255,6 +261,8 @@ class Settings:
     uses_sandbox: bool
     #: The raw environment, for per-sender settings such as TYPEFORM_SECRET.
     environ: Mapping[str, str] = field(repr=False, default_factory=dict)
+    hooks_allow_private_targets: bool = False
+    hooks_retry_seconds: float = 24 * 3600
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A raw variable that is not part of the fixed set (e.g. ``<SENDER>_SECRET``)."""
@@ -344,6 +352,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sandbox_faults=values["SANDBOX_FAULTS"],
         uses_sandbox=uses_sandbox,
         environ=env,
+        hooks_allow_private_targets=values["HOOKS_ALLOW_PRIVATE_TARGETS"],
+        hooks_retry_seconds=values["HOOKS_RETRY_HOURS"] * 3600,
     )
 
 

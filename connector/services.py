@@ -15,6 +15,7 @@ from connector.config import Settings
 from connector.delivery.queue import EmbeddedWorker, connect, make_huey
 from connector.delivery.service import Deliveries
 from connector.halo import HaloClient
+from connector.hooks.sender import HookSender
 from connector.store import Store
 
 EXTENSION_KEY = "halo_connector"
@@ -28,6 +29,7 @@ class Services:
     deliveries: Deliveries
     huey: Huey
     worker: EmbeddedWorker
+    hooks: HookSender | None = None
 
     def close(self) -> None:
         self.worker.stop()
@@ -41,9 +43,12 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     halo = HaloClient.from_settings(settings)
     deliveries = Deliveries(store, halo, retry_seconds=settings.delivery_retry_seconds,
                             ambiguous=settings.ambiguous_delivery)
+    hooks = HookSender(store, allow_private=settings.hooks_allow_private_targets,
+                       retry_seconds=settings.hooks_retry_seconds)
+    hooks.attach()
     huey = make_huey(settings)
-    connect(huey, deliveries)
-    return Services(settings, store, halo, deliveries, huey, EmbeddedWorker(huey, deliveries))
+    connect(huey, deliveries, hooks)
+    return Services(settings, store, halo, deliveries, huey, EmbeddedWorker(huey, deliveries), hooks)
 
 
 def services() -> Services:

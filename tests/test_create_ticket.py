@@ -139,3 +139,11 @@ def test_records_belong_to_the_tenant_of_the_key(client, halo, svc):
     client.post(URL, headers=auth(OTHER_TENANT_KEY), json={"email": "pat@example.com", "subject": "Hi"})
     with svc.store.session() as session:
         assert session.execute(select(Submission.tenant)).scalar_one() == "other"
+
+
+def test_halo_managed_trait_keys_are_refused_before_any_call(client):
+    response = client.post(URL, headers=auth(), json={
+        "user_id": "u1", "subject": "x", "traits": {"last_seen": "now"}, "company_id": "c",
+        "company_traits": {"health_score": 9}})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"traits", "company_traits"}

@@ -388,3 +388,14 @@ def test_from_settings_uses_the_configured_url_key_and_timeouts(tmp_path):
     assert client.timeout == (1.5, 4)
     assert client.session.headers["Authorization"] == "Bearer ab_live_k"
     assert timedelta(seconds=client.retry_after_cap) == timedelta(seconds=30)
+
+
+def test_proxy_settings_are_read_from_the_environment_once_for_halos_host(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = HaloClient("https://halo.test/api/sdk", "ab_live_x")
+    assert proxied.session.proxies.get("https") == "http://proxy.example.com:3128"
+    assert proxied.session.trust_env is False
+    monkeypatch.setenv("NO_PROXY", "halo.test")
+    assert not HaloClient("https://halo.test/api/sdk", "ab_live_x").session.proxies.get("https")

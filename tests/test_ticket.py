@@ -80,3 +80,14 @@ def test_any_request_fits_every_halo_limit(metadata, subject, message):
     assert len(body.get("message", "")) <= MESSAGE_MAX_CHARS
     assert json_size(body["metadata"]) <= METADATA_MAX_BYTES
     assert len(body["source"]) <= SOURCE_MAX_CHARS
+
+
+def test_to_dict_matches_dataclasses_asdict_and_round_trips():
+    from dataclasses import asdict
+
+    request = TicketRequest(subject="s", customer=Customer(email="a@example.com", traits={"a": {"b": 1}}),
+                            metadata={"x": [1, {"y": 2}]}, company=Company("c", traits={"k": 1}),
+                            provenance={"p": 1})
+    assert request.to_dict() == asdict(request)
+    assert TicketRequest.from_dict(request.to_dict()) == request
+    assert TicketRequest(subject="s").to_dict() == asdict(TicketRequest(subject="s"))

@@ -5,7 +5,7 @@ atomic UPDATE (a lease fenced by its attempt count), so duplicate wake-ups, seve
 periodic sweep that re-enqueues lost work are all harmless.
 """
 
-from connector.delivery.intake import Recorded, record_submission
+from connector.delivery.intake import Claim, Recorded, record_submission
 from connector.delivery.service import Deliveries
 
-__all__ = ["Deliveries", "Recorded", "record_submission"]
+__all__ = ["Claim", "Deliveries", "Recorded", "record_submission"]

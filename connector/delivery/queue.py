@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 
 from connector.config import DEFAULT_VAR_DIR, Settings
 from connector.delivery.service import Deliveries
+from connector.hooks.sender import HookSender
 
 log = logging.getLogger("connector.queue")
 #: Idle workers poll the SQLite queue at most a second apart (Huey's default backs off to 10 s,
@@ -41,8 +42,9 @@ def queue_file(settings: Settings) -> Path:
     return DEFAULT_VAR_DIR / "queue.db"
 
 
-def connect(huey: Huey, deliveries: Deliveries) -> None:
-    """Register the delivery and sweep tasks on ``huey`` and point ``deliveries`` at them."""
+def connect(huey: Huey, deliveries: Deliveries, hooks: HookSender | None = None) -> None:
+    """Register the delivery, REST-hook and sweep tasks on ``huey`` and point ``deliveries``
+    (and ``hooks``) at them."""
 
     @huey.task(name="deliver", retries=0)
     def deliver_task(submission_id: int) -> None:
@@ -50,7 +52,11 @@ def connect(huey: Huey, deliveries: Deliveries) -> None:
 
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep_task() -> None:
-        deliveries.sweep()
+        try:
+            deliveries.sweep()
+        finally:
+            if hooks is not None:
+                hooks.sweep()
 
     def enqueue(submission_id: int, eta: datetime | None) -> None:
         if eta is None:
@@ -59,6 +65,20 @@ def connect(huey: Huey, deliveries: Deliveries) -> None:
             deliver_task.schedule(args=(submission_id,), eta=eta)
 
     deliveries.bind_queue(enqueue)
+    if hooks is None:
+        return
+
+    @huey.task(name="deliver_hook", retries=0)
+    def deliver_hook_task(outbox_id: int) -> None:
+        hooks.deliver(outbox_id)
+
+    def enqueue_hook(outbox_id: int, eta: datetime | None) -> None:
+        if eta is None:
+            deliver_hook_task(outbox_id)
+        else:
+            deliver_hook_task.schedule(args=(outbox_id,), eta=eta)
+
+    hooks.bind_queue(enqueue_hook)
 
 
 class EmbeddedWorker:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from connector.errors import (
     ConnectorError,
@@ -28,12 +28,14 @@ from connector.errors import (
     HaloValidationError,
     ServiceUnavailable,
 )
-from connector.delivery.intake import request_columns
+from connector.delivery.intake import Claim, Recorded, request_columns
 from connector.halo import HaloClient, TicketCreated
 from connector.halo.retry import Backoff
+from connector.hooks import outbox
 from connector.store import Attempt, Status, Store, Submission, Ticket
+from connector.store.fence import before_insert
 from connector.store.types import utcnow
-from connector.ticket import TicketRequest
+from connector.ticket import Customer, TicketRequest
 
 log = logging.getLogger("connector.delivery")
 
@@ -45,6 +47,17 @@ WORKER_BACKOFF = Backoff(base=2.0, cap=3600.0, floor=1.0)
 #: Due work that has waited this long past its time is assumed lost from the queue.
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_BATCH = 1000
+
+
+_SUBMISSION_AND_TICKET = (select(Submission.tenant, Submission.channel, Ticket.id)
+                          .outerjoin(Ticket, Ticket.submission_id == Submission.id)
+                          .where(Submission.id == bindparam("b_id")))
+_INSERT_TICKET = insert(Ticket)
+_MARK_DELIVERED = update(Submission).where(Submission.id == bindparam("b_id")).values(
+    status=Status.DELIVERED, status_reason=None, phase=None, lease_until=None, next_attempt_at=None,
+    updated_at=bindparam("b_now"))
+_FINISH_ATTEMPT = update(Attempt).where(Attempt.id == bindparam("b_id")).values(
+    finished_at=bindparam("b_now"), outcome="delivered")
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,21 @@ class Deliveries:
                                      "in a few seconds.", retry_after=5)
         return outcome
 
+    def claim_for_now(self, request: TicketRequest) -> Claim:
+        """The claim a synchronous caller records a new submission with (see :meth:`deliver_claimed`)."""
+        return Claim(lease_until=self._clock() + self.lease,
+                     phase=None if needs_identify(request) else CREATING)
+
+    def deliver_claimed(self, recorded: Recorded, request: TicketRequest) -> Outcome:
+        """Deliver a submission recorded with :meth:`claim_for_now` while the caller waits.
+
+        The insert, the claim and the attempt row were one transaction, so the common path costs
+        two commits in all (that one, and the ticket's). Fails like :meth:`deliver_now`.
+        """
+        assert recorded.attempt_id is not None and not recorded.duplicate
+        return self._attempt(recorded.submission_id, 1, request, recorded.attempt_id,
+                             synchronous=True, creating=not needs_identify(request))
+
     def _run(self, submission_id: int, claimable: Any, *, synchronous: bool,
              replace: TicketRequest | None = None) -> Outcome | None:
         claimed = self._claim(submission_id, claimable, replace)
@@ -134,8 +162,12 @@ class Deliveries:
             return None
         attempts, request = claimed
         attempt_row = self._start_attempt(submission_id)
+        return self._attempt(submission_id, attempts, request, attempt_row, synchronous=synchronous)
+
+    def _attempt(self, submission_id: int, attempts: int, request: TicketRequest, attempt_row: int,
+                 *, synchronous: bool, creating: bool = False) -> Outcome:
         try:
-            payload, created = self._call_halo(submission_id, attempts, request)
+            payload, created = self._call_halo(submission_id, attempts, request, creating=creating)
         except ConnectorError as error:
             outcome = self._record_failure(submission_id, attempts, error, attempt_row,
                                            synchronous=synchronous)
@@ -165,10 +197,11 @@ class Deliveries:
             return None
         return row.attempts, TicketRequest.from_dict(row.ticket_request)
 
-    def _call_halo(self, submission_id: int, attempts: int,
-                   request: TicketRequest) -> tuple[dict[str, Any], TicketCreated]:
+    def _call_halo(self, submission_id: int, attempts: int, request: TicketRequest, *,
+                   creating: bool = False) -> tuple[dict[str, Any], TicketCreated]:
         customer = request.customer
-        if customer.user_id and (customer.traits or customer.name or customer.email):
+        if identifies_user(customer):
+            assert customer.user_id is not None
             traits = dict(customer.traits)
             if customer.name:
                 traits.setdefault("name", customer.name)
@@ -182,7 +215,8 @@ class Deliveries:
             self.halo.identify_company(request.company.company_id, user_id=customer.user_id,
                                        traits=company_traits)
         payload = request.halo_payload(submission_id=submission_id)
-        self._mark_creating(submission_id, attempts)
+        if not creating:
+            self._mark_creating(submission_id, attempts)
         return payload, self.halo.create_ticket(payload)
 
     def _mark_creating(self, submission_id: int, attempts: int) -> None:
@@ -195,16 +229,20 @@ class Deliveries:
                         created: TicketCreated, attempt_row: int) -> Outcome:
         now = self._clock()
         with self.store.session() as session:
-            submission = session.get(Submission, submission_id)
-            assert submission is not None
-            ticket = session.execute(select(Ticket).where(Ticket.submission_id == submission_id)).scalar()
-            if ticket is None:
-                ticket = Ticket(
-                    tenant=submission.tenant,
+            # Prepared Core statements: this runs while a Zapier or Make action waits.
+            connection = session.connection()
+            tenant, channel, existing = connection.execute(
+                _SUBMISSION_AND_TICKET, {"b_id": submission_id}).one()
+            if existing is not None:
+                ticket = session.get_one(Ticket, existing)
+            else:
+                before_insert(session, "tickets")
+                values = dict(
+                    tenant=tenant,
                     submission_id=submission_id,
                     halo_ticket_id=created.ticket_id,
                     created_at=now,
-                    channel=submission.channel,
+                    channel=channel,
                     origin=request.origin,
                     event_id=request.event_id,
                     customer_email=request.customer.email,
@@ -217,14 +255,11 @@ class Deliveries:
                     request=payload,
                     response=created.body,
                 )
-                session.add(ticket)
-            submission.status = Status.DELIVERED
-            submission.status_reason = None
-            submission.phase = None
-            submission.lease_until = None
-            submission.next_attempt_at = None
-            submission.updated_at = now
-            self._finish_attempt(session, attempt_row, "delivered")
+                ticket_id = connection.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+                ticket = Ticket(id=ticket_id, **values)
+                outbox.ticket_created(session, ticket)
+            connection.execute(_MARK_DELIVERED, {"b_id": submission_id, "b_now": now})
+            connection.execute(_FINISH_ATTEMPT, {"b_id": attempt_row, "b_now": now})
         log.info("submission %s delivered as Halo ticket %s", submission_id, created.ticket_id)
         return Outcome(Status.DELIVERED, ticket=ticket)
 
@@ -244,6 +279,8 @@ class Deliveries:
             submission.updated_at = now
             self._finish_attempt(session, attempt_row, "retry" if status == Status.RETRYING else status,
                                  error=error)
+            if status in Status.PROBLEMS:
+                outbox.submission_failed(session, submission, error.code)
         log.warning("submission %s attempt %d: %s (%s)", submission_id, attempts, error.code, status)
         if status == Status.RETRYING:
             self.enqueue(submission_id, next_at)
@@ -293,6 +330,8 @@ class Deliveries:
             session.execute(update(Submission).where(Submission.id == submission_id).values(
                 status=status, status_reason=reason, lease_until=None, phase=None,
                 next_attempt_at=None, updated_at=self._clock()))
+            if status in Status.PROBLEMS:
+                outbox.submission_failed(session, session.get_one(Submission, submission_id))
 
     # --- recovery ------------------------------------------------------------------------------
 
@@ -312,11 +351,13 @@ class Deliveries:
             ).scalars().all()
             for submission_id in expired_creating:
                 if self.ambiguous == "hold":
-                    session.execute(update(Submission).where(
+                    held = session.execute(update(Submission).where(
                         Submission.id == submission_id, Submission.phase == CREATING).values(
                         status=Status.NEEDS_ATTENTION, phase=None, lease_until=None, updated_at=now,
                         status_reason="A worker stopped while Halo was creating this ticket; it may "
                                       "exist. Check the Halo inbox; replay it if the ticket is missing."))
+                    if held.rowcount == 1:
+                        outbox.submission_failed(session, session.get_one(Submission, submission_id))
                 else:
                     session.execute(update(Submission).where(
                         Submission.id == submission_id, Submission.phase == CREATING).values(
@@ -368,7 +409,18 @@ class Deliveries:
             submission.lease_until = None
             submission.updated_at = now
             status = submission.status
+            if status == Status.NEEDS_ATTENTION:
+                outbox.submission_failed(session, submission)
         if status == Status.PENDING:
             self.enqueue(submission_id, None)
         return status
 
+
+def identifies_user(customer: Customer) -> bool:
+    """Whether users/identify is called before the ticket (a user id with something to say)."""
+    return bool(customer.user_id and (customer.traits or customer.name or customer.email))
+
+
+def needs_identify(request: TicketRequest) -> bool:
+    """Whether any call precedes tickets/create (so the attempt does not start "creating")."""
+    return identifies_user(request.customer) or request.company is not None

@@ -18,9 +18,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from connector.store.models import Attempt, Base, Status, Submission, Ticket
+from connector.store.models import (
+    Attempt,
+    Base,
+    DeliveryFailure,
+    HookDelivery,
+    HookSubscription,
+    OutboxStatus,
+    Status,
+    Submission,
+    Ticket,
+)
 
-__all__ = ["Store", "Base", "Submission", "Ticket", "Attempt", "Status"]
+__all__ = ["Store", "Base", "Submission", "Ticket", "Attempt", "Status", "DeliveryFailure",
+           "HookSubscription", "HookDelivery", "OutboxStatus"]
 
 log = logging.getLogger("connector.store")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -77,6 +88,14 @@ class Store:
             raise
         finally:
             session.close()
+
+    def on_commit(self, callback: Any, *, on_rollback: Any = None) -> None:
+        """Call ``callback(session)`` after each commit (and ``on_rollback(session)`` after a
+        rollback) of this store's sessions: how outbox rows written in a transaction wake a
+        worker only once they are durable."""
+        event.listen(self._sessions, "after_commit", callback)
+        if on_rollback is not None:
+            event.listen(self._sessions, "after_rollback", on_rollback)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

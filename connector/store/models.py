@@ -77,6 +77,7 @@ class Submission(Base):
         Index("ix_submissions_tenant_status_id", "tenant", "status", "id"),
         Index("ix_submissions_status_next", "status", "next_attempt_at"),
         Index("ix_submissions_tenant_email", "tenant", "customer_email"),
+        Index("ix_submissions_tenant_received", "tenant", "received_at", "id"),
     )
 
 
@@ -110,6 +111,7 @@ class Ticket(Base):
         Index("ix_tickets_tenant_email", "tenant", "customer_email"),
         Index("ix_tickets_tenant_event", "tenant", "event_id"),
         Index("ix_tickets_tenant_halo", "tenant", "halo_ticket_id"),
+        Index("ix_tickets_tenant_created", "tenant", "created_at", "id"),
     )
 
 
@@ -127,3 +129,84 @@ class Attempt(Base):
     error_code: Mapped[str | None] = mapped_column(String(40))
     halo_status: Mapped[int | None] = mapped_column()
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryFailure(Base):
+    """One time a submission landed in a problem state: what the failed_delivery trigger lists.
+
+    A row per failure (not per submission) so a submission that fails again after a replay gets
+    a new, larger id, and Zapier and Make trigger again.
+    """
+
+    __tablename__ = "delivery_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    submission_id: Mapped[int] = mapped_column(BigId, ForeignKey("submissions.id"), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_delivery_failures_tenant_id", "tenant", "id"),
+        Index("ix_delivery_failures_tenant_failed", "tenant", "failed_at", "id"),
+    )
+
+
+class HookSubscription(Base):
+    """A REST-hook subscription: deliver a trigger's items to ``target_url`` as they happen."""
+
+    __tablename__ = "hook_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    #: The trigger key whose items are delivered (new_ticket, new_submission, failed_delivery).
+    event: Mapped[str] = mapped_column(String(64))
+    target_url: Mapped[str] = mapped_column(String(2048))
+    #: Standard Webhooks signing secret (``whsec_…``), shown once at subscribe.
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who subscribed (zapier, make, api), for listings.
+    client: Mapped[str] = mapped_column(String(16), default="api")
+
+    __table_args__ = (Index("ix_hook_subscriptions_tenant_event", "tenant", "event"),)
+
+
+class OutboxStatus:
+    PENDING = "pending"      # waiting for (another) attempt at next_attempt_at
+    SENDING = "sending"      # leased by a worker right now
+    DELIVERED = "delivered"  # the target answered 2xx
+    DEAD = "dead"            # retried until the horizon, or the target is refused
+    CANCELLED = "cancelled"  # the subscription is gone (unsubscribed, or the target answered 410)
+
+    DUE = (PENDING,)
+    FINISHED = (DELIVERED, DEAD, CANCELLED)
+
+
+class HookDelivery(Base):
+    """The transactional outbox: one item to POST to one subscription, written in the same
+    transaction as the change it announces, delivered (and retried) by a worker."""
+
+    __tablename__ = "hook_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("hook_subscriptions.id", ondelete="SET NULL"), index=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(64))
+    #: Standard Webhooks ``webhook-id``: the same on every retry, so receivers can dedupe.
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The item exactly as the polling trigger lists it (snapshot at the time of the event).
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_hook_outbox_status_next", "status", "next_attempt_at"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from connector.web import api, health
+from connector.web import api, health, hooks
 from connector.web.errors import register_error_handlers
 
 
@@ -12,3 +12,4 @@ def register_web(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(hooks.bp)

@@ -8,14 +8,20 @@ for searches and triggers).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from actions import ACTIONS_BY_KEY, SEARCHES_BY_KEY
-from connector.errors import InvalidInput, NotFound
-from connector.operations import Context, Operation
+from connector import __version__
+from connector.delivery import record_submission
+from connector.errors import BadRequest, InvalidInput, NotFound
+from connector.operations import Action, Context, Operation
+from connector.store import Status
 from connector.services import services
 from connector.web.auth import authenticate
 from connector.web.bodies import read_fields
@@ -48,9 +54,16 @@ def context() -> Context:
 
 def load_input(operation: Operation, data: Any) -> dict[str, Any]:
     try:
-        return operation.input_schema().load(data)
+        return schema_for(operation.input_schema).load(data)
     except ValidationError as error:
         raise InvalidInput.from_fields(error.messages) from None
+
+
+@cache
+def schema_for(schema_class: type[Schema]) -> Schema:
+    """One instance per schema: building a marshmallow schema copies every field, and a loaded
+    schema keeps no state between ``load`` calls."""
+    return schema_class()
 
 
 def _find(registry: dict[str, Operation], key: str, kind: str) -> Operation:
@@ -64,8 +77,23 @@ def _find(registry: dict[str, Operation], key: str, kind: str) -> Operation:
 def run_action(key: str) -> tuple[Response, int]:
     ctx = context()
     operation = _find(ACTIONS_BY_KEY, key, "action")
-    result = operation.perform(ctx, load_input(operation, read_fields(request)))
+    try:
+        data = load_input(operation, read_fields(request))
+    except (BadRequest, InvalidInput) as error:
+        if isinstance(operation, Action) and operation.keeps_rejected_input:
+            keep_rejected(ctx, operation, error)
+        raise
+    result = operation.perform(ctx, data)
     return jsonify(result), operation.status
+
+
+def keep_rejected(ctx: Context, operation: Operation, error: BadRequest | InvalidInput) -> None:
+    """Store what the caller sent, as ``rejected`` with the reason, so it can be inspected and
+    the failed_delivery trigger can tell someone (the caller still gets the 4xx)."""
+    record_submission(ctx.services.store, tenant=ctx.tenant, channel=ctx.client,
+                      source=operation.key, raw_body=ctx.raw_body, headers={},
+                      content_type=ctx.content_type, ticket_request=None,
+                      problem=error.message, status=Status.REJECTED)
 
 
 @bp.get("/searches/<key>")
@@ -80,3 +108,21 @@ def run_trigger(key: str) -> Response:
     ctx = context()
     operation = _find(TRIGGERS_BY_KEY, key, "trigger")
     return jsonify(operation.perform(ctx, load_input(operation, request.args.to_dict())))
+
+
+@bp.get("/me")
+def me() -> Response:
+    """Tests the key (Zapier's auth test, Make's connection check) and labels the connection."""
+    ctx = context()
+    settings = ctx.settings
+    halo_host = urlsplit(settings.halo_api_url).netloc
+    target = "Halo sandbox" if settings.uses_sandbox else "Halo"
+    return jsonify({
+        "tenant": ctx.tenant,
+        "label": f"{ctx.tenant} @ {target} ({halo_host})",
+        "halo": "sandbox" if settings.uses_sandbox else "live",
+        "halo_api_host": halo_host,
+        "client": ctx.client,
+        "connector_version": __version__,
+        "api_version": "v1",
+    })
