@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from connector.email.addresses import Mailbox, parse_mailbox_list
+from connector.email.addresses import ADDRESS_RE, Mailbox, parse_mailbox_list
 from connector.email.labels import fold
 
 MAX_FIELDS = 100
@@ -52,6 +52,11 @@ def extract_fields(text: str | None) -> list[tuple[str, str]]:
             fields.append((inline.group("label").strip(), inline.group("value").strip()))
             index += 1
             continue
+        bare = _bare_label_field(lines, index)
+        if bare is not None:
+            fields.append(bare)
+            index += 2
+            continue
         alone = _LABEL_ONLY_RE.match(line)
         if alone and _plausible_label(alone.group("label")):
             values: list[str] = []
@@ -67,6 +72,22 @@ def extract_fields(text: str | None) -> list[tuple[str, str]]:
                 continue
         index += 1
     return fields
+
+
+def _bare_label_field(lines: list[str], index: int) -> tuple[str, str] | None:
+    """``Email`` / ``Name`` alone on a line, the value on the next (Tally-style blocks)."""
+    label = lines[index].strip()
+    if not label or ":" in label or len(label.split()) > 5 or index + 1 >= len(lines):
+        return None
+    value = lines[index + 1].strip()
+    if not value or len(value) > 200:
+        return None
+    folded = fold(label)
+    if _EMAIL_LABEL_RE.search(folded) and ADDRESS_RE.search(value):
+        return label, value
+    if _NAME_LABEL_RE.search(folded) and "@" not in value and ":" not in value:
+        return label, value
+    return None
 
 
 def fields_dict(fields: list[tuple[str, str]]) -> dict[str, str]:

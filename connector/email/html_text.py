@@ -102,7 +102,10 @@ class _Extractor(HTMLParser):
             line = f"{label} {value}" if label.endswith((":", "：")) else f"{label}: {value}"
         else:
             line = " | ".join(cells)
-        self._sink().append(f"\n{line}\n")
+        sink = self._sink()
+        if sink and not "".join(sink[-2:]).endswith("\n"):
+            sink.append("\n")
+        sink.append(f"{line}\n")
 
     def text(self) -> str:
         while self.rows or self.cells:

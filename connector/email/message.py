@@ -23,7 +23,7 @@ from connector.errors import BadRequest
 
 #: How deep attached messages (forward as attachment of a forward as attachment ...) are read.
 MAX_ATTACHED_DEPTH = 3
-_HEADER_LINE_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_HEADER_LINE_RE = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9!#$%&'*+.^_`|~-]*[ \t]*:")
 
 
 @dataclass(frozen=True)

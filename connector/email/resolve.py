@@ -58,9 +58,12 @@ class Step:
     rule: str
     chosen: bool
     detail: str
+    #: True when the email had nothing this rule looks at.
+    routine: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "chosen": self.chosen, "detail": self.detail}
+        return {"rule": self.rule, "chosen": self.chosen, "detail": self.detail,
+                "applies": not self.routine}
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ class _Facts:
 
     def forward(self) -> ForwardedEmail | None:
         if self._forward is None:
-            self._forward = parse_forward(self.parsed.text, self.parsed.subject) or False
+            self._forward = parse_forward(self.parsed.text, self.parsed.subject or None) or False
         return self._forward or None
 
     def fields(self) -> list[tuple[str, str]]:
@@ -210,6 +213,10 @@ def _facts(parsed: ParsedEmail, config: ResolverConfig, recipient: str | None, d
 # --- the rules ---------------------------------------------------------------------------------
 
 
+class _NotApplicable(str):
+    """A rule's answer when the email has nothing of its kind (left out of short reasons)."""
+
+
 @dataclass(frozen=True)
 class _Choice:
     mailbox: Mailbox
@@ -225,7 +232,7 @@ Rule = Callable[[_Facts], "_Choice | str"]
 def _rfc822_attachment(facts: _Facts) -> _Choice | str:
     attached = facts.parsed.attached_messages
     if not attached:
-        return "no message/rfc822 attachment"
+        return _NotApplicable("no message/rfc822 attachment")
     if not (facts.notifier_like or facts.internal or is_forward_subject(facts.parsed.subject)):
         return (f"an attached message, but From {facts.sender.address} is an outside sender, so "
                 "the attachment is theirs to share, not the customer")
@@ -246,9 +253,9 @@ def _rfc822_attachment(facts: _Facts) -> _Choice | str:
 
 def _reply_to(facts: _Facts) -> _Choice | str:
     if not (facts.notifier_like or facts.support):
-        return f"From {facts.sender.address} is neither a notifier nor one of ours"
+        return _NotApplicable(f"From {facts.sender.address} is neither a notifier nor one of ours")
     if not facts.parsed.reply_to:
-        return "no Reply-To header"
+        return _NotApplicable("no Reply-To header")
     why_not = []
     for mailbox in facts.parsed.reply_to:
         problem = facts.unusable(mailbox.address)
@@ -266,7 +273,7 @@ def _original_header(header: str, attribute: str) -> Rule:
     def rule(facts: _Facts) -> _Choice | str:
         found: list[Mailbox] = getattr(facts.parsed, attribute)
         if not found:
-            return f"no {header} header"
+            return _NotApplicable(f"no {header} header")
         why_not = []
         for mailbox in found:
             problem = facts.unusable(mailbox.address)
@@ -282,7 +289,7 @@ def _original_header(header: str, attribute: str) -> Rule:
 def _sender_on_behalf(facts: _Facts) -> _Choice | str:
     sender = facts.parsed.sender
     if sender is None or sender.address == facts.sender.address:
-        return "no Sender header different from From"
+        return _NotApplicable("no Sender header different from From")
     problem = facts.unusable(facts.sender.address)
     if problem or facts.rewritten:
         return f"Sender {sender.address} differs, but From cannot be the customer: " + (
@@ -301,7 +308,7 @@ def _via_rewrite(facts: _Facts) -> _Choice | str:
                        f"From {facts.sender.address} is a list address wrapping {facts.unwrapped} "
                        "(=40 stands for @)")
     if facts.via is None:
-        return "From is not rewritten by a list ('Name via List')"
+        return _NotApplicable("From is not rewritten by a list ('Name via List')")
     name, list_name = facts.via
     for mailbox in facts.parsed.reply_to:
         if mailbox.address != facts.sender.address and facts.unusable(mailbox.address) is None:
@@ -314,11 +321,11 @@ def _via_rewrite(facts: _Facts) -> _Choice | str:
 
 def _inline_forward(facts: _Facts) -> _Choice | str:
     if not (facts.internal or facts.notifier_like):
-        return (f"From {facts.sender.address} is an outside sender: a message they forward is "
-                "still theirs")
+        return _NotApplicable(f"From {facts.sender.address} is an outside sender: a message they "
+                              "forward is still theirs")
     forward = facts.forward()
     if forward is None:
-        return "no forwarded message in the body"
+        return _NotApplicable("no forwarded message in the body")
     skipped = []
     for level in forward.chain:
         mailbox = level.from_mailbox
@@ -344,7 +351,8 @@ def _pure_forward(level: ForwardedEmail) -> bool:
 
 def _body_fields(facts: _Facts) -> _Choice | str:
     if not _from_unusable(facts):
-        return f"From {facts.sender.address} is a person, so body fields are not the sender"
+        return _NotApplicable(f"From {facts.sender.address} is a person, so body fields are not "
+                              "the sender")
     why_not = []
     for label, mailbox in email_fields(facts.fields()):
         problem = facts.unusable(mailbox.address)
@@ -361,7 +369,7 @@ def _body_fields(facts: _Facts) -> _Choice | str:
 
 def _body_first_address(facts: _Facts) -> _Choice | str:
     if not _from_unusable(facts):
-        return f"From {facts.sender.address} is a person"
+        return _NotApplicable(f"From {facts.sender.address} is a person")
     for found in ADDRESS_RE.finditer(facts.parsed.text):
         address = normalize_address(found.group())
         if facts.unusable(address) is None and address != facts.sender.address:
@@ -427,7 +435,7 @@ def _resolve(parsed: ParsedEmail, config: ResolverConfig, recipient: str | None,
     for name in config.order:
         outcome = RULES[name](facts)
         if isinstance(outcome, str):
-            steps.append(Step(name, False, outcome))
+            steps.append(Step(name, False, str(outcome), isinstance(outcome, _NotApplicable)))
             continue
         steps.append(Step(name, True, outcome.detail))
         mailbox = outcome.mailbox
@@ -451,7 +459,7 @@ def _resolve(parsed: ParsedEmail, config: ResolverConfig, recipient: str | None,
         name=_unresolved_name(facts),
         resolved_by=None,
         reason="No customer address found. " + " ".join(
-            f"{step.rule}: {step.detail}." for step in steps if not _routine(step)),
+            f"{step.rule}: {step.detail}." for step in steps if not step.routine),
         notifier=facts.sender.address,
         notifier_tool=notifier_tool(facts.sender.address),
         sender_kind=_unresolved_kind(facts),
@@ -464,14 +472,11 @@ def _found_forward(facts: _Facts) -> ForwardedEmail | None:
     return facts.forward() if (facts.internal or facts.notifier_like) else None
 
 
-def _routine(step: Step) -> bool:
-    """Steps that only say 'nothing of that kind here'; left out of the short reason."""
-    return step.detail.startswith("no ") and step.rule != "from"
-
-
 def _known_name(facts: _Facts, email: str, choice: _Choice) -> str | None:
     """A name for an address found without one, from other places that name it."""
     candidates = [facts.sender, *facts.parsed.reply_to, *facts.parsed.x_original_from]
+    if _from_unusable(facts):
+        candidates += [mailbox for _, mailbox in email_fields(facts.fields())]
     forward = facts.forward() if facts.internal or facts.notifier_like else None
     if forward is not None:
         candidates += [level.from_mailbox for level in forward.chain if level.from_mailbox]
