@@ -14,8 +14,9 @@ from email.utils import getaddresses
 
 from connector.email.charsets import decode_header_value, unescape_raw
 
-_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]+"
-_DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"
+# Bounded repeats keep every search linear, even over a megabyte without an "@".
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}"
+_DOMAIN = r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}"
 ADDRESS_RE = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 _ADDRESS_FULL_RE = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 
@@ -265,7 +266,7 @@ class SupportAddresses:
 
 # --- list rewrites ---------------------------------------------------------------------------
 
-_VIA_RE = re.compile(r"^\s*(?P<name>.+?)\s+via\s+(?P<list>[^\s].*?)\s*$", re.IGNORECASE)
+_VIA_RE = re.compile(r"^\s*(?P<name>\S.{0,200}?)\s+via\s+(?P<list>\S.{0,200})$", re.IGNORECASE)
 _MAILMAN_WRAPPED_RE = re.compile(r"^(?P<local>.+)=40(?P<domain>[^@=]+)@(?P<relay>.+)$")
 
 
@@ -273,7 +274,7 @@ def split_via(display_name: str | None) -> tuple[str | None, str] | None:
     """``'Maria Garcia' via Support`` -> (``Maria Garcia``, ``Support``); None if not a rewrite."""
     if not display_name:
         return None
-    match = _VIA_RE.match(display_name)
+    match = _VIA_RE.match(display_name.strip())
     if not match:
         return None
     return clean_name(match.group("name")), match.group("list").strip()

@@ -16,7 +16,7 @@ from connector.email.labels import fold
 MAX_FIELDS = 100
 MAX_LABEL_WORDS = 8
 
-_INLINE_RE = re.compile(r"^[ \t]*(?P<label>[^\W\d_][^:：\n]{0,79}?)[ \t]*[:：][ \t]+(?P<value>\S.*?)[ \t]*$")
+_INLINE_RE = re.compile(r"^[ \t]*(?P<label>[^\W\d_][^:：\n]{0,79}?)[ \t]*[:：][ \t]+(?P<value>\S.*)$")
 _LABEL_ONLY_RE = re.compile(r"^[ \t]*(?P<label>[^\W\d_][^:：\n]{0,79}?)[ \t]*[:：][ \t]*$")
 _QUOTED_RE = re.compile(r"^[ \t]*>")
 

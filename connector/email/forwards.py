@@ -92,10 +92,13 @@ def parse_forward(body: str | None, subject: str | None = None) -> ForwardedEmai
     """
     if not body:
         return None
-    return _parse(_normalize(body), subject, depth=0)
+    return _parse(_Text.of(body), subject, depth=0)
 
 
-# --- line helpers ----------------------------------------------------------------------------
+# --- lines -----------------------------------------------------------------------------------
+
+#: Longer lines are content, never a separator or header line (keeps hostile input linear).
+MAX_MARKER_CHARS = 2000
 
 _QUOTE_RE = re.compile(r"^[ \t]*((?:>[ \t]?)+)")
 _HEADER_LINE_RE = re.compile(
@@ -114,13 +117,33 @@ def _split_quote(line: str) -> tuple[int, str]:
     return match.group(1).count(">"), line[match.end():]
 
 
-def _is_blank(line: str) -> bool:
-    return not _split_quote(line)[1].strip()
+@dataclass
+class _Text:
+    """A body split once into lines, each with its ``>`` quote depth and its unquoted content."""
+
+    lines: list[str]
+    depths: list[int]
+    #: Unquoted and stripped.
+    contents: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        lines = _normalize(text).split("\n")
+        depths, contents = [], []
+        for line in lines:
+            depth, content = _split_quote(line) if len(line) <= MAX_MARKER_CHARS else (0, line)
+            depths.append(depth)
+            contents.append(content.strip())
+        return cls(lines, depths, contents)
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
-def _header_line(line: str) -> tuple[str, str] | None:
-    content = _split_quote(line)[1].strip().replace("\xa0", " ")
-    match = _HEADER_LINE_RE.match(content)
+def _header_line(content: str) -> tuple[str, str] | None:
+    if len(content) > MAX_MARKER_CHARS:
+        return None
+    match = _HEADER_LINE_RE.match(content.replace("\xa0", " "))
     if not match:
         return None
     name = label_field(match.group("label"))
@@ -140,25 +163,24 @@ def _is_address_list(text: str) -> bool:
 @dataclass
 class _Block:
     fields: dict[str, str]
-    start: int
     end: int
     quote_depth: int
 
 
-def _read_block(lines: list[str], start: int, *, skip_blank: bool, from_first: bool,
+def _read_block(text: _Text, start: int, *, skip_blank: bool, from_first: bool,
                 min_fields: int = 2) -> _Block | None:
     index = start
     if skip_blank:
         skipped = 0
-        while index < len(lines) and skipped < 3 and _is_blank(lines[index]):
+        while index < len(text) and skipped < 3 and not text.contents[index]:
             index += 1
             skipped += 1
-    block_start = index
     fields: dict[str, str] = {}
     depth: int | None = None
     last: str | None = None
-    while index < len(lines):
-        hit = _header_line(lines[index])
+    while index < len(text):
+        content = text.contents[index]
+        hit = _header_line(content)
         if hit:
             name, value = hit
             if not fields and from_first and name != "from":
@@ -168,10 +190,9 @@ def _read_block(lines: list[str], start: int, *, skip_blank: bool, from_first: b
             fields[name] = value
             last = name
             if depth is None:
-                depth = _split_quote(lines[index])[0]
+                depth = text.depths[index]
             index += 1
             continue
-        content = _split_quote(lines[index])[1].strip()
         if last in ("to", "cc") and content and _is_address_list(content):
             fields[last] += " " + content
             index += 1
@@ -179,7 +200,7 @@ def _read_block(lines: list[str], start: int, *, skip_blank: bool, from_first: b
         break
     if not fields.get("from") or len(fields) < min_fields:
         return None
-    return _Block(fields, block_start, index, depth or 0)
+    return _Block(fields, index, depth or 0)
 
 
 # --- markers ---------------------------------------------------------------------------------
@@ -192,63 +213,63 @@ class _Found:
     layout: str
     strong: bool
     start: int
-    #: Lines of the original's body.
-    body_lines: list[str]
+    #: The first line of the original's body.
+    body_start: int
     fields: dict[str, str]
     quote_depth: int = 0
     dedent: bool = False
     mailbox: Mailbox | None = None
 
 
-_DASHED_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*-{2,}[ \t]*(?P<title>\S.*?)[ \t]*-{2,}[ \t]*$")
+_DASHED_RE = re.compile(r"^-{2,}[ \t]*(?P<title>\S.*?)[ \t]*-{2,}$")
 _YAHOO_RE = re.compile(
-    r"^[ \t]*-{2,}[ \t]*(?P<title>[^-\n]*?[^\s-])[ \t]*-{2,}[ \t]+(?P<rest>\S.*)$")
-_PHRASE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(?P<title>[^\n:：]{3,80}?)[ \t]*[:：][ \t]*$")
-_UNDERSCORE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*_{20,}[ \t]*$")
+    r"^-{2,}[ \t]*(?P<title>[^-\n]*?[^\s-])[ \t]*-{2,}[ \t]+(?P<rest>\S.*)$")
+_PHRASE_RE = re.compile(r"^(?P<title>[^\n:：]{3,80}?)[ \t]*[:：]$")
+_UNDERSCORE_RE = re.compile(r"^_{20,}$")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 
-def _dashed(lines: list[str], index: int) -> _Found | None:
-    match = _DASHED_RE.match(lines[index])
+def _dashed(text: _Text, index: int) -> _Found | None:
+    match = _DASHED_RE.match(text.contents[index])
     if not match or not _LETTER_RE.search(match.group("title")):
         return None
-    block = _read_block(lines, index + 1, skip_blank=True, from_first=False)
+    block = _read_block(text, index + 1, skip_blank=True, from_first=False)
     if block is None:
         return None
     strong = has_forward_stem(match.group("title"))
-    quoted = _split_quote(lines[index])[0] > 0
+    quoted = text.depths[index] > 0
     layout = ("quoted_separator" if quoted else "separator") if strong else "original_message"
-    return _Found(layout, strong, index, lines[block.end:], block.fields, block.quote_depth)
+    return _Found(layout, strong, index, block.end, block.fields, block.quote_depth)
 
 
-def _phrase(lines: list[str], index: int) -> _Found | None:
-    match = _PHRASE_RE.match(lines[index])
+def _phrase(text: _Text, index: int) -> _Found | None:
+    match = _PHRASE_RE.match(text.contents[index])
     if not match or not has_forward_stem(match.group("title")):
         return None
-    if _header_line(lines[index]):
+    if _header_line(text.contents[index]):
         return None
-    block = _read_block(lines, index + 1, skip_blank=True, from_first=False)
+    block = _read_block(text, index + 1, skip_blank=True, from_first=False)
     if block is None:
         return None
-    quoted = _split_quote(lines[index])[0] > 0 or block.quote_depth > 0
-    return _Found("quoted_separator" if quoted else "separator", True, index, lines[block.end:],
+    quoted = text.depths[index] > 0 or block.quote_depth > 0
+    return _Found("quoted_separator" if quoted else "separator", True, index, block.end,
                   block.fields, block.quote_depth)
 
 
-def _underscore(lines: list[str], index: int) -> _Found | None:
-    if not _UNDERSCORE_RE.match(lines[index]):
+def _underscore(text: _Text, index: int) -> _Found | None:
+    if not _UNDERSCORE_RE.match(text.contents[index]):
         return None
-    block = _read_block(lines, index + 1, skip_blank=True, from_first=False)
+    block = _read_block(text, index + 1, skip_blank=True, from_first=False)
     if block is None:
         return None
-    return _Found("underscore", False, index, lines[block.end:], block.fields, block.quote_depth)
+    return _Found("underscore", False, index, block.end, block.fields, block.quote_depth)
 
 
-def _header_block(lines: list[str], index: int) -> _Found | None:
-    block = _read_block(lines, index, skip_blank=False, from_first=True, min_fields=3)
+def _header_block(text: _Text, index: int) -> _Found | None:
+    block = _read_block(text, index, skip_blank=False, from_first=True, min_fields=3)
     if block is None or not ({"date", "subject"} & block.fields.keys()):
         return None
-    return _Found("header_block", False, index, lines[block.end:], block.fields, block.quote_depth)
+    return _Found("header_block", False, index, block.end, block.fields, block.quote_depth)
 
 
 _YAHOO_LABEL_RE = re.compile(rf"(?:{labels_pattern()})[ \t\xa0]*[:：]", re.IGNORECASE)
@@ -258,9 +279,11 @@ _YAHOO_COLONLESS_RE = {
 }
 
 
-def _yahoo(lines: list[str], index: int) -> _Found | None:
+def _yahoo(text: _Text, index: int) -> _Found | None:
     """Yahoo prints the whole header block on the separator line, without line breaks."""
-    match = _YAHOO_RE.match(lines[index])
+    if text.depths[index]:
+        return None
+    match = _YAHOO_RE.match(text.contents[index])
     if not match:
         return None
     rest = strip_mailto(match.group("rest"))
@@ -295,40 +318,37 @@ def _yahoo(lines: list[str], index: int) -> _Found | None:
     if not parts or parts[0][0] != "from" or not fields.get("from"):
         return None
     strong = has_forward_stem(match.group("title"))
-    return _Found("yahoo", strong, index, lines[index + 1:], fields)
+    return _Found("yahoo", strong, index, index + 1, fields)
 
 
 _DATE_RE = re.compile(
     r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}(?:,?[ \t]*(?:at[ \t]+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?")
 _QUOTED_NAME_RE = re.compile(r"[\"“„«'‘]\s*([^\"“”„«»<>]+?)\s*[\"”“»'’]\s*[<(]*\s*$")
+MAX_WROTE_CHARS = 300
 
 
-def _wrote_line(lines: list[str], index: int) -> _Found | None:
+def _wrote_line(text: _Text, index: int) -> _Found | None:
     """``On 28/10/2021 12:46, "John Doe" <john.doe@acme.com> wrote:`` and its translations."""
-    depth, content = _split_quote(lines[index])
-    text = content.strip()
+    line = text.contents[index]
     consumed = 1
-    if not text.endswith((":", "：")) and index + 1 < len(lines):
-        following = _split_quote(lines[index + 1])[1].strip()
+    if not line.endswith((":", "：")) and index + 1 < len(text):
+        following = text.contents[index + 1]
         if following.endswith((":", "：")) and len(following) <= 40:
-            text = f"{text} {following}"
+            line = f"{line} {following}"
             consumed = 2
-    if not text.endswith((":", "：")) or len(text) > 300 or not has_wrote_verb(text):
+    if not line.endswith((":", "：")) or len(line) > MAX_WROTE_CHARS or "@" not in line:
         return None
-    address = ADDRESS_RE.search(text)
-    if not address:
+    address = ADDRESS_RE.search(line)
+    if not address or not has_wrote_verb(line):
         return None
-    before = re.sub(r"[\s<(]+$", "", text[: address.start()])
-    quoted = _QUOTED_NAME_RE.search(text[: address.start()])
-    if quoted:
-        name = clean_name(quoted.group(1))
-    else:
-        name = _name_before_address(before)
-    date = _DATE_RE.search(text)
+    before = re.sub(r"[\s<(]+$", "", line[: address.start()])
+    quoted = _QUOTED_NAME_RE.search(line[: address.start()])
+    name = clean_name(quoted.group(1)) if quoted else _name_before_address(before)
+    date = _DATE_RE.search(line)
     mailbox = Mailbox(normalize_address(address.group()), clean_name(name, address.group()))
     fields = {"date": date.group() if date else before}
-    return _Found("wrote_line", False, index, lines[index + consumed:], fields, depth, dedent=True,
-                  mailbox=mailbox)
+    return _Found("wrote_line", False, index, index + consumed, fields, text.depths[index],
+                  dedent=True, mailbox=mailbox)
 
 
 def _name_before_address(before: str) -> str | None:
@@ -342,43 +362,46 @@ def _name_before_address(before: str) -> str | None:
     return " ".join(words) or None
 
 
+Detector = Callable[[_Text, int], "_Found | None"]
+
 #: Tried in this order at every line; the first marker (by line) that counts wins.
-_DETECTORS: tuple[Callable[[list[str], int], _Found | None], ...] = (
+_DETECTORS: tuple[Detector, ...] = (
     _dashed, _yahoo, _phrase, _underscore, _wrote_line, _header_block,
 )
 
 
-def _counts(found: _Found, subject: str | None, depth: int) -> bool:
+def _counts(found: _Found, subject: str | None, forward_subject: bool, depth: int) -> bool:
     if found.strong:
         return True
     if depth > 0:  # inside a forwarded original, shared layouts are nested forwards too
         return found.layout != "wrote_line"
     if subject is None:
         return found.layout in ("underscore", "original_message")
-    return is_forward_subject(subject)
+    return forward_subject
 
 
-def _parse(text: str, subject: str | None, depth: int) -> ForwardedEmail | None:
-    lines = text.split("\n")
-    for index, line in enumerate(lines):
-        if not line.strip():
+def _parse(text: _Text, subject: str | None, depth: int) -> ForwardedEmail | None:
+    forward_subject = is_forward_subject(subject)
+    for index, content in enumerate(text.contents):
+        if not content or len(content) > MAX_MARKER_CHARS:
             continue
         for detect in _DETECTORS:
-            found = detect(lines, index)
-            if found is not None and _counts(found, subject, depth):
-                return _build(found, lines, subject, depth)
+            found = detect(text, index)
+            if found is not None and _counts(found, subject, forward_subject, depth):
+                return _build(found, text, subject, depth)
     return None
 
 
-def _build(found: _Found, lines: list[str], subject: str | None, depth: int) -> ForwardedEmail:
+def _build(found: _Found, text: _Text, subject: str | None, depth: int) -> ForwardedEmail:
     fields = found.fields
     mailbox = found.mailbox
     if mailbox is None and fields.get("from"):
         from_text = ON_BEHALF_RE.sub("", strip_mailto(fields["from"]).strip())
         mailboxes = parse_mailbox_list(from_text)
         mailbox = mailboxes[0] if mailboxes else None
-    body = _body(found.body_lines, found.quote_depth, dedent=found.dedent)
-    note = "\n".join(lines[: found.start]).strip() or None
+    body_lines = text.lines[found.body_start:]
+    body = _body(body_lines, found.quote_depth, dedent=found.dedent)
+    note = "\n".join(text.lines[: found.start]).strip() or None
     original_subject = fields.get("subject") or None
     if original_subject is None and subject and depth == 0:
         original_subject = clean_subject(subject) or None
@@ -394,7 +417,7 @@ def _build(found: _Found, lines: list[str], subject: str | None, depth: int) -> 
         layout=found.layout,
     )
     if depth < MAX_NESTING and body:
-        forwarded.nested = _parse(body, None, depth + 1)
+        forwarded.nested = _parse(_Text.of(body), None, depth + 1)
     return forwarded
 
 
@@ -407,32 +430,31 @@ def _body(lines: list[str], quote_depth: int, *, dedent: bool) -> str:
     if quote_depth:
         strip = re.compile(rf"^[ \t]*(?:>[ \t]?){{1,{quote_depth}}}")
         lines = [strip.sub("", line, count=1) for line in lines]
-    text = "\n".join(line.rstrip() for line in lines)
+    joined = "\n".join(line.rstrip() for line in lines)
     if dedent:
-        text = textwrap.dedent(text)
-    return text.strip()
+        joined = textwrap.dedent(joined)
+    return joined.strip()
 
 
 # --- quoted reply history ----------------------------------------------------------------------
 
 #: Layouts that start quoted history when they are not a forward.
-_HISTORY_DETECTORS: tuple[Callable[[list[str], int], _Found | None], ...] = (
-    _dashed, _underscore, _wrote_line, _header_block,
-)
+_HISTORY_DETECTORS: tuple[Detector, ...] = (_dashed, _underscore, _wrote_line, _header_block)
 
 
 def history_start(lines: list[str]) -> int | None:
     """The line where quoted reply history starts (a reply header, not a forward separator)."""
+    text = _Text.of("\n".join(lines))
     index = 0
-    while index < len(lines):
-        if lines[index].strip():
+    while index < len(text):
+        if text.contents[index] and len(text.contents[index]) <= MAX_MARKER_CHARS:
             for detect in _HISTORY_DETECTORS:
-                found = detect(lines, index)
+                found = detect(text, index)
                 if found is None:
                     continue
                 if not found.strong:
                     return index
-                index = len(lines) - len(found.body_lines) - 1  # a forward's own header block
+                index = found.body_start - 1  # skip a forward's own header block
                 break
         index += 1
     return None

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Casefold a label or phrase for comparison (İ -> i, NBSP -> space, no ``*``)."""
     folded = unicodedata.normalize("NFC", text.replace("\xa0", " ").replace("*", "")).casefold()

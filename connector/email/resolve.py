@@ -10,7 +10,7 @@ The default order (``EMAIL_RESOLUTION_ORDER`` changes it):
 
 1. ``rfc822_attachment`` - a forward attached as message/rfc822, when the outer sender is a
    notifier, one of ours, or the subject says forward: resolve the attached message.
-2. ``reply_to`` - From is a notifier (or one of ours, e.g. a site's contact form): Reply-To.
+2. ``reply_to`` - From is a notifier or one of ours (a site's contact form): Reply-To.
 3. ``x_original_from`` / 4. ``x_original_sender`` - set by Google Groups, Mailman, b4 relays.
 5. ``sender_on_behalf`` - Sender differs from From: From is still the author (RFC 5322).
 6. ``via_rewrite`` - "Name via List" / "'Name' via Group" senders and ``user=40domain@`` wraps.
@@ -42,6 +42,7 @@ from connector.email.addresses import (
 from connector.email.fields import email_fields, extract_fields, name_from_fields
 from connector.email.forwards import ForwardedEmail, parse_forward
 from connector.email.message import ParsedEmail
+from connector.email.quotes import trim_quoted_history
 from connector.email.subjects import is_forward_subject
 
 DEFAULT_ORDER: tuple[str, ...] = (
@@ -163,7 +164,7 @@ class _Facts:
 
     def fields(self) -> list[tuple[str, str]]:
         if self._fields is None:
-            self._fields = extract_fields(self.parsed.text)
+            self._fields = extract_fields(trim_quoted_history(self.parsed.text))
         return self._fields
 
     def is_ours(self, address: str | None) -> bool:
@@ -252,7 +253,7 @@ def _rfc822_attachment(facts: _Facts) -> _Choice | str:
 
 
 def _reply_to(facts: _Facts) -> _Choice | str:
-    if not (facts.notifier_like or facts.support):
+    if not (facts.notifier_like or facts.internal):
         return _NotApplicable(f"From {facts.sender.address} is neither a notifier nor one of ours")
     if not facts.parsed.reply_to:
         return _NotApplicable("no Reply-To header")
@@ -260,7 +261,7 @@ def _reply_to(facts: _Facts) -> _Choice | str:
     for mailbox in facts.parsed.reply_to:
         problem = facts.unusable(mailbox.address)
         if problem is None and mailbox.address != facts.sender.address:
-            kind = "a notification sender" if facts.notifier_like else "one of the support addresses"
+            kind = "a notification sender" if facts.notifier_like else "one of our own addresses"
             return _Choice(mailbox, f"From {facts.sender.address} is {kind}; Reply-To names "
                            f"{mailbox.address}")
         why_not.append(problem or f"{mailbox.address} is the From address itself")
