@@ -215,6 +215,22 @@ def notifier_tool(address: str | None) -> str | None:
     return NOTIFIER_DOMAINS[domain] if domain else None
 
 
+#: Mailbox providers shared by millions: a support inbox there says nothing about its senders.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com", "gmx.net",
+    "gmx.de", "web.de", "t-online.de", "proton.me", "protonmail.com", "pm.me", "zoho.com",
+    "fastmail.com", "hey.com", "mail.com", "yandex.ru", "yandex.com", "mail.ru", "qq.com",
+    "163.com", "126.com", "orange.fr", "free.fr", "laposte.net", "libero.it", "seznam.cz",
+    "wp.pl", "onet.pl", "o2.pl", "hotmail.co.uk", "yahoo.co.uk", "btinternet.com", "comcast.net",
+})
+
+
+def is_public_mail_domain(domain: str) -> bool:
+    domain = domain.lower()
+    return domain in PUBLIC_MAIL_DOMAINS or domain.startswith(("yahoo.", "hotmail.", "outlook.", "live."))
+
+
 # --- the support team's own addresses -----------------------------------------------------
 
 

@@ -90,7 +90,7 @@ def parse_email(raw: bytes | str) -> ParsedEmail:
         message = message_from_bytes(raw, policy=policy.default)
     except Exception:
         raise BadRequest("This is not an email: the MIME structure could not be read.") from None
-    parsed = _from_message(message, depth=0)
+    parsed = read_message(message, depth=0)
     parsed.sha256 = hashlib.sha256(raw).hexdigest()
     if not parsed.headers.get("from"):
         raise BadRequest("The email has no From header.")
@@ -119,7 +119,8 @@ def _raw_headers(message: Message) -> dict[str, list[str]]:
     return headers
 
 
-def _from_message(message: Message, depth: int) -> ParsedEmail:
+def read_message(message: Message, depth: int = 0) -> ParsedEmail:
+    """A message the stdlib parser already read (an attached one, say), without validation."""
     raw = _raw_headers(message)
 
     def first(name: str) -> str | None:
@@ -200,7 +201,7 @@ def _collect(part: Message, into: _Collected, depth: int) -> None:
             into.attachments.append(Attachment(filename or "message.eml", content_type,
                                                _message_size(inner)))
             if depth < MAX_ATTACHED_DEPTH:
-                into.messages.append(_from_message(inner, depth + 1))
+                into.messages.append(read_message(inner, depth + 1))
         return
     payload = _payload(part)
     is_text = content_type in ("text/plain", "text/html")
@@ -210,7 +211,7 @@ def _collect(part: Message, into: _Collected, depth: int) -> None:
             if (filename or "").lower().endswith(".eml") and depth < MAX_ATTACHED_DEPTH:
                 inner_message = _safe(lambda: message_from_bytes(payload, policy=policy.default), None)
                 if inner_message is not None and _raw_headers(inner_message).get("from"):
-                    into.messages.append(_from_message(inner_message, depth + 1))
+                    into.messages.append(read_message(inner_message, depth + 1))
         return
     text = decode_bytes(payload, _safe(part.get_content_charset, None))
     (into.plain if content_type == "text/plain" else into.html).append(text)

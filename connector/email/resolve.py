@@ -33,6 +33,7 @@ from connector.email.addresses import (
     ADDRESS_RE,
     Mailbox,
     SupportAddresses,
+    is_public_mail_domain,
     is_system_address,
     normalize_address,
     notifier_tool,
@@ -189,7 +190,10 @@ def _facts(parsed: ParsedEmail, config: ResolverConfig, recipient: str | None, d
     ours = config.support
     for address in mailboxes:
         ours = ours.with_address(address)
-    our_domains = frozenset(a.rpartition("@")[2].lower() for a in mailboxes if a and "@" in a)
+    # Senders on our inbox's own domain are colleagues (unless it is a public mail provider).
+    our_domains = frozenset(
+        domain for domain in (a.rpartition("@")[2].lower() for a in mailboxes if a and "@" in a)
+        if not is_public_mail_domain(domain))
     automated_header = (parsed.header("auto-submitted") or "").strip().lower()
     precedence = (parsed.header("precedence") or "").strip().lower()
     address = sender.address
@@ -341,8 +345,9 @@ def _inline_forward(facts: _Facts) -> _Choice | str:
             where = "the forwarded message" if depth == 0 else f"the forward nested {depth} deep"
             return _Choice(mailbox, f"From {facts.sender.address} forwarded a message; "
                            f"{where} ({level.layout}) is from {address}", forwarded=level)
-        skipped.append(problem if mailbox and mailbox.address else
-                       f"the forwarded From {mailbox.name if mailbox else ''!s} has no address")
+        if mailbox is None or not mailbox.address:
+            problem = f"the forwarded From {mailbox.name if mailbox else ''} has no address"
+        skipped.append(problem)
     return "forwarded message found, but " + "; ".join(skipped)
 
 
@@ -443,10 +448,10 @@ def _resolve(parsed: ParsedEmail, config: ResolverConfig, recipient: str | None,
         email = normalize_address(mailbox.address or "")
         return Resolution(
             email=email,
-            name=mailbox.name or _known_name(facts, email, outcome),
+            name=mailbox.name or _known_name(facts, email),
             resolved_by=name,
             reason=outcome.detail,
-            notifier=None if name in ("from", "sender_on_behalf") else facts.sender.address,
+            notifier=None if facts.sender.address == email else facts.sender.address,
             notifier_tool=notifier_tool(facts.sender.address),
             sender_kind=_KIND_BY_RULE.get(name, "direct"),
             steps=tuple(steps),
@@ -473,7 +478,7 @@ def _found_forward(facts: _Facts) -> ForwardedEmail | None:
     return facts.forward() if (facts.internal or facts.notifier_like) else None
 
 
-def _known_name(facts: _Facts, email: str, choice: _Choice) -> str | None:
+def _known_name(facts: _Facts, email: str) -> str | None:
     """A name for an address found without one, from other places that name it."""
     candidates = [facts.sender, *facts.parsed.reply_to, *facts.parsed.x_original_from]
     if _from_unusable(facts):

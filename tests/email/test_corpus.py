@@ -43,8 +43,7 @@ def _expected_body(case: dict) -> str:
     text = _read(case["body_file"]).replace("\r\n", "\n").replace("\ufeff", "")
     lines = text.split("\n")
     last_header = "CC:" if case["body_file"].startswith("thunderbird") else "Subject:"
-    end = next(i for i, line in enumerate(lines)
-               if line.lstrip("> *").startswith(last_header) or line.lstrip("> *").startswith("*" + last_header))
+    end = next(i for i, line in enumerate(lines) if line.lstrip("> *").startswith(last_header))
     rest = lines[end + 1:]
     if "'>' quote markers removed" in wanted:
         rest = [re.sub(r"^>[ \t]?", "", line) for line in rest]

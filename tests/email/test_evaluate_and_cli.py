@@ -57,10 +57,14 @@ def test_a_wrong_address_or_a_negative_taken_for_a_forward_fails_the_run(tmp_pat
 
 
 def test_clients_and_languages_come_from_the_file_names():
-    assert client_and_language("gmail_pt_br_body_variant_3.txt", None) == ("gmail", "pt_br")
-    assert client_and_language("outlook_live_body.txt", "outlook_live_de_subject.txt") == ("outlook_live", "de")
-    assert client_and_language("new_outlook_2019_en_body_variant_14_1.txt", None) == ("new_outlook_2019", "en")
-    assert client_and_language("outlook_2019_cz_body.txt", "outlook_2019_subject.txt") == ("outlook_2019", "cz")
+    cases = [
+        ("gmail_pt_br_body_variant_3.txt", None, ("gmail", "pt_br")),
+        ("outlook_live_body.txt", "outlook_live_de_subject.txt", ("outlook_live", "de")),
+        ("new_outlook_2019_en_body_variant_14_1.txt", None, ("new_outlook_2019", "en")),
+        ("outlook_2019_cz_body.txt", "outlook_2019_subject.txt", ("outlook_2019", "cz")),
+    ]
+    for body_file, subject_file, expected in cases:
+        assert client_and_language(body_file, subject_file) == expected
 
 
 def test_cli_evaluate_prints_the_table_and_sets_the_exit_status(tmp_path):
@@ -87,7 +91,8 @@ def test_cli_preview_uses_the_apps_settings_when_there_is_an_app():
     app = Flask(__name__)
     app.config["SETTINGS"] = load_settings({"EMAIL_RESOLUTION_ORDER": "from"})
     with app.app_context():
-        result = CliRunner().invoke(email_cli, ["preview", str(SAMPLES / "formspree_notification_reply_to.eml")])
+        sample = str(SAMPLES / "formspree_notification_reply_to.eml")
+        result = CliRunner().invoke(email_cli, ["preview", sample])
     assert result.exit_code == 0
     assert "none found" in result.output and "needs_attention" in result.output
 

@@ -68,7 +68,8 @@ def test_body_fields_of_a_persons_mail_are_not_the_customer():
 def test_the_first_body_address_rule_is_off_by_default_and_can_be_switched_on():
     headers, body = "From: noreply@forms.example.net", "A visitor (ana@example.org) asked for a call."
     assert not _resolve(headers, body).identified
-    config = ResolverConfig.from_values("support@example.com", ",".join(DEFAULT_ORDER) + ",body_first_address")
+    order = ",".join(DEFAULT_ORDER) + ",body_first_address"
+    config = ResolverConfig.from_values("support@example.com", order)
     resolution = _resolve(headers, body, config)
     assert (resolution.email, resolution.resolved_by) == ("ana@example.org", "body_first_address")
 
@@ -161,3 +162,15 @@ def test_the_evidence_lists_every_rule_tried_until_the_choice():
     assert evidence[-1]["chosen"] and "Reply-To names ana@example.org" in evidence[-1]["detail"]
     assert evidence[0] == {"rule": "rfc822_attachment", "chosen": False,
                            "detail": "no message/rfc822 attachment", "applies": False}
+
+
+def test_a_support_inbox_on_a_public_mail_provider_does_not_make_its_users_colleagues():
+    body = ("FYI\n\n---------- Forwarded message ---------\nFrom: Shop <orders@shop.example.net>\n"
+            "Date: today\nSubject: Your order\n\nThanks")
+    resolution = _resolve("From: Maria <maria@gmail.com>\nSubject: Fwd: Your order", body,
+                          config=ResolverConfig(), recipient="acme.support@gmail.com")
+    assert (resolution.email, resolution.resolved_by) == ("maria@gmail.com", "from")
+    colleague = _resolve("From: Ben <ben@acme.example>\nSubject: Fwd: Your order", body.replace(
+        "orders@shop.example.net", "maria@example.org"), config=ResolverConfig(),
+        recipient="help@acme.example")
+    assert (colleague.email, colleague.resolved_by) == ("maria@example.org", "inline_forward")

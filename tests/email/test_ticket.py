@@ -26,7 +26,8 @@ def test_a_direct_reply_keeps_only_the_new_text_and_its_thread_ids():
         Message-ID: <m2@example.org>
         In-Reply-To: <m1@example.com>
         References: <m0@example.com> <m1@example.com>""",
-                     "Still broken.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Support <support@example.com> wrote:\n> Try again")
+                     "Still broken.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Support <support@example.com> "
+                     "wrote:\n> Try again")
     assert ticket.subject == "Export fails"
     assert ticket.metadata["tags"] == ["Case 42"]
     assert ticket.message == "Still broken."
