@@ -30,7 +30,7 @@ CLIENTS = (
     "unknown",
 )
 AGENT = "agent@support.example.com"
-SUPPORT_ADDRESSES = "@support.example.com"
+EVALUATION_SUPPORT_ADDRESSES = "@support.example.com"
 
 
 @dataclass
@@ -169,7 +169,7 @@ def evaluate_case(directory: Path, case: dict, config: ResolverConfig) -> CaseRe
 def evaluate(directory: Path | None = None) -> Report:
     directory = Path(directory) if directory else corpora_dir() / CORPUS_NAME
     cases = json.loads((directory / "expected.json").read_text(encoding="utf-8"))["cases"]
-    config = ResolverConfig.from_values(SUPPORT_ADDRESSES)
+    config = ResolverConfig.from_values(EVALUATION_SUPPORT_ADDRESSES)
     return Report([evaluate_case(directory, case, config) for case in cases])
 
 

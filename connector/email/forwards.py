@@ -8,8 +8,9 @@ A forward is a *marker* followed by the original's header block (``From:``, ``Da
   one-line block) are forwards wherever they appear;
 - **layouts shared with replies** (Outlook's ``____`` line, ``-----Original Message-----``, a
   bare ``From:/Sent:`` block, ``On <date>, <name> wrote:``) are forwards only when the subject
-  carries a forward prefix (``FW:``, ``WG:``, ``TR:`` ...). Without a subject, an underscore or
-  "Original Message" separator followed by a header block still counts.
+  carries a forward prefix (``FW:``, ``WG:``, ``TR:`` ...), or when one of our agents sent it
+  under a subject that is not a reply. Without a subject, an underscore or "Original Message"
+  separator followed by a header block still counts.
 
 So ordinary replies with quoted history are never taken for forwards. The first marker wins;
 the original's own body is searched again for nested forwards (:attr:`ForwardedEmail.nested`).
@@ -40,7 +41,7 @@ from connector.email.labels import (
     label_field,
     labels_pattern,
 )
-from connector.email.subjects import clean_subject, is_forward_subject
+from connector.email.subjects import Subject, clean_subject, split_subject
 
 #: Nested forwards are followed this deep.
 MAX_NESTING = 12
@@ -85,14 +86,17 @@ class ForwardedEmail:
         }
 
 
-def parse_forward(body: str | None, subject: str | None = None) -> ForwardedEmail | None:
+def parse_forward(body: str | None, subject: str | None = None, *,
+                  sender_is_ours: bool = False) -> ForwardedEmail | None:
     """The forwarded original in ``body`` (the forwarding email's text), or None.
 
-    ``subject`` is the forwarding email's subject; None means unknown.
+    ``subject`` is the forwarding email's subject; None means unknown. ``sender_is_ours`` (an
+    agent sent it) lets shared layouts count under a subject the agent rewrote, as long as the
+    subject does not say it is a reply.
     """
     if not body:
         return None
-    return _parse(_Text.of(body), subject, depth=0)
+    return _parse(_Text.of(body), subject, depth=0, sender_is_ours=sender_is_ours)
 
 
 # --- lines -----------------------------------------------------------------------------------
@@ -370,24 +374,26 @@ _DETECTORS: tuple[Detector, ...] = (
 )
 
 
-def _counts(found: _Found, subject: str | None, forward_subject: bool, depth: int) -> bool:
+def _counts(found: _Found, subject: str | None, parts: Subject, depth: int,
+            sender_is_ours: bool) -> bool:
     if found.strong:
         return True
     if depth > 0:  # inside a forwarded original, shared layouts are nested forwards too
         return found.layout != "wrote_line"
     if subject is None:
         return found.layout in ("underscore", "original_message")
-    return forward_subject
+    return parts.forward or (sender_is_ours and not parts.reply)
 
 
-def _parse(text: _Text, subject: str | None, depth: int) -> ForwardedEmail | None:
-    forward_subject = is_forward_subject(subject)
+def _parse(text: _Text, subject: str | None, depth: int, *,
+           sender_is_ours: bool = False) -> ForwardedEmail | None:
+    parts = split_subject(subject)
     for index, content in enumerate(text.contents):
         if not content or len(content) > MAX_MARKER_CHARS:
             continue
         for detect in _DETECTORS:
             found = detect(text, index)
-            if found is not None and _counts(found, subject, forward_subject, depth):
+            if found is not None and _counts(found, subject, parts, depth, sender_is_ours):
                 return _build(found, text, subject, depth)
     return None
 

@@ -160,7 +160,8 @@ class _Facts:
 
     def forward(self) -> ForwardedEmail | None:
         if self._forward is None:
-            self._forward = parse_forward(self.parsed.text, self.parsed.subject or None) or False
+            self._forward = parse_forward(self.parsed.text, self.parsed.subject or None,
+                                          sender_is_ours=self.internal) or False
         return self._forward or None
 
     def fields(self) -> list[tuple[str, str]]:

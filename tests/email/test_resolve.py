@@ -174,3 +174,17 @@ def test_a_support_inbox_on_a_public_mail_provider_does_not_make_its_users_colle
         "orders@shop.example.net", "maria@example.org"), config=ResolverConfig(),
         recipient="help@acme.example")
     assert (colleague.email, colleague.resolved_by) == ("maria@example.org", "inline_forward")
+
+
+OUTLOOK_BLOCK = ("Please look at this.\n\n________________________________\nFrom: Maria <maria@example.org>\n"
+                 "Sent: Monday\nTo: agent@example.com\nSubject: Export fails\n\nThe export fails.")
+
+
+def test_an_agents_forward_under_a_rewritten_subject_is_still_a_forward():
+    resolution = _resolve("From: agent@example.com\nSubject: Customer cannot export", OUTLOOK_BLOCK)
+    assert (resolution.email, resolution.resolved_by) == ("maria@example.org", "inline_forward")
+
+
+def test_a_notifiers_quoted_block_under_a_plain_subject_is_not_a_forward():
+    resolution = _resolve("From: noreply@forms.example.net\nSubject: Customer cannot export", OUTLOOK_BLOCK)
+    assert resolution.resolved_by != "inline_forward"
