@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# Zapier's own runtime (npm), kept in an ignored folder and reinstalled only when the lock changes.
+NPM_DIR := tests/zapier
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
-.PHONY: run test test-embedded worker clean
+.PHONY: run test worker docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +23,10 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(RUNTIME_STAMP)
 
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## run: start the service with embedded defaults (SQLite, in-process worker, sandbox without HALO_API_KEY)
 run: $(RUNTIME_STAMP)
 	$(PY) app.py
@@ -28,9 +35,16 @@ run: $(RUNTIME_STAMP)
 worker: $(RUNTIME_STAMP)
 	$(VENV)/bin/flask --app app worker
 
-## test: install what the tests need and run the whole suite
-test: $(DEV_STAMP)
+## test: install what the tests need and run the whole suite twice: embedded (SQLite, SqliteHuey)
+## and production (PostgreSQL and Redis at 127.0.0.1)
+test: $(DEV_STAMP) $(NPM_STAMP)
 	$(PY) -m pytest
+	TEST_BACKEND=production $(PY) -m pytest
+
+## docs: regenerate .env.example and the generated README sections from the code
+docs: $(DEV_STAMP)
+	$(VENV)/bin/flask --app app config example --write
+	$(VENV)/bin/flask --app app config docs --write
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

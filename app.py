@@ -40,13 +40,27 @@ def create_app(env: Mapping[str, str] | None = None, *, start_worker: bool = Fal
         init_sandbox(app, SandboxConfig.from_settings(settings))
     register_web(app)
     register_cli(app)
-    if settings.worker_mode == "embedded":
-        if start_worker:
-            services.worker.start()
-        else:
-            app.before_request(services.worker.start)
-    _announce(settings)
+    if start_worker and settings.worker_mode == "embedded":
+        services.worker.start()
+    app.before_request(_first_request_hook(app, settings))
     return app
+
+
+def _first_request_hook(app: Flask, settings: Settings):  # type: ignore[no-untyped-def]
+    """Say which Halo we talk to and start the embedded worker with the first request, so CLI
+    commands (which build the app too) stay quiet and never start a worker."""
+    services = app.extensions[EXTENSION_KEY]
+    announced = False
+
+    def hook() -> None:
+        nonlocal announced
+        if not announced:
+            announced = True
+            _announce(settings)
+        if settings.worker_mode == "embedded":
+            services.worker.start()
+
+    return hook
 
 
 def _settings(env: Mapping[str, str] | None) -> Settings:
@@ -78,6 +92,8 @@ def main() -> None:
     from gunicorn.app.base import BaseApplication
 
     settings = _settings(None)
+    configure_logging(settings.log_level)
+    _announce(settings)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -48,9 +49,25 @@ def config_example(write: bool) -> None:
 
 
 @config_cli.command("docs")
-def config_docs() -> None:
-    """Print the configuration table for the README."""
-    click.echo(config_reference(), nl=False)
+@click.option("--write", is_flag=True, help="Replace the table in README.md instead of printing it.")
+def config_docs(write: bool) -> None:
+    """Print (or write into README.md) the configuration table."""
+    if write:
+        replace_section(PROJECT_ROOT / "README.md", "config", config_reference())
+        click.echo("updated README.md")
+    else:
+        click.echo(config_reference(), nl=False)
+
+
+def replace_section(path: Path, name: str, content: str) -> None:
+    """Replace what sits between ``<!-- name:start -->`` and ``<!-- name:end -->`` in a file."""
+    text = path.read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    head, found, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found or not found_end:
+        raise click.ClickException(f"{path.name} has no {start} … {end} section")
+    path.write_text(f"{head}{start}\n{content.rstrip()}\n{end}{tail}")
 
 
 @deliveries_cli.command("list")

@@ -136,6 +136,12 @@ def _api_keys(raw: str) -> dict[str, str]:
     return keys
 
 
+def _queue_name(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", raw):
+        raise ValueError("1-64 letters, digits, _ . or -")
+    return raw
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -199,6 +205,8 @@ VARIABLES: tuple[Var, ...] = (
         _database_url, None, "Storage", example="sqlite:///var/connector.db"),
     Var("REDIS_URL", "Redis for the background queue (RedisHuey). Unset: a SQLite queue beside "
         "the database.", _redis_url, None, "Storage", example=""),
+    Var("QUEUE_NAME", "Name of the queue; deployments sharing one Redis need different names.",
+        _queue_name, "halo-connector", "Storage"),
     Var("WORKER_MODE", "embedded runs the delivery worker inside the web process (one machine); "
         "external expects `flask worker` processes.", _choice("embedded", "external"),
         "embedded", "Storage"),
@@ -253,6 +261,7 @@ class Settings:
     api_keys: dict[str, str]
     database_url: str
     redis_url: str | None
+    queue_name: str
     worker_mode: str
     delivery_retry_seconds: float
     ambiguous_delivery: str
@@ -342,6 +351,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_keys=api_keys,
         database_url=values["DATABASE_URL"] or _sqlite_url(DEFAULT_VAR_DIR / "connector.db"),
         redis_url=values["REDIS_URL"],
+        queue_name=values["QUEUE_NAME"],
         worker_mode=values["WORKER_MODE"],
         delivery_retry_seconds=values["DELIVERY_RETRY_HOURS"] * 3600,
         ambiguous_delivery=values["AMBIGUOUS_DELIVERY"],

@@ -39,6 +39,7 @@ def configure_logging(level: str) -> None:
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
     logging.getLogger("connector").setLevel(level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Filters on handlers see records from every child logger; filters on the access loggers
     # catch servers (Werkzeug, gunicorn) that bring their own handlers.
     targets = list(root.handlers) + [logging.getLogger(n) for n in ("werkzeug", "gunicorn.access")]

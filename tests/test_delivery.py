@@ -17,6 +17,7 @@ from connector.errors import HaloUnavailable
 from connector.halo import HaloClient
 from connector.store import Attempt, Status, Store, Submission, Ticket
 from connector.ticket import Company, Customer, TicketRequest
+from tests import backends
 
 HALO = "https://halo.test/api/sdk"
 
@@ -43,9 +44,10 @@ class Queue(list):
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    store = Store(f"sqlite:///{tmp_path}/d.db")
+    store = Store(backends.database_url(tmp_path))
     store.migrate()
-    return store
+    yield store
+    store.dispose()
 
 
 @pytest.fixture

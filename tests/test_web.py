@@ -18,6 +18,7 @@ def test_health_answers_without_touching_anything(client):
 def test_ready_checks_the_database(client, svc):
     assert client.get("/ready").get_json() == {"status": "ready", "database": "ok"}
     # a database nobody listens for: /ready says so with 503 instead of hanging or 500
+    svc.store.dispose()
     svc.store = Store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     response = client.get("/ready")
     assert response.status_code == 503
@@ -62,11 +63,10 @@ def test_unsupported_content_type_is_415_listing_the_accepted_types(client):
                                 "multipart/form-data"]
 
 
-def test_a_body_over_the_cap_is_413(tmp_path):
-    from app import create_app
+def test_a_body_over_the_cap_is_413(tmp_path, make_app):
     from tests.conftest import base_env
 
-    app = create_app(base_env(tmp_path, MAX_BODY_BYTES="2048"))
+    app = make_app(base_env(tmp_path, MAX_BODY_BYTES="2048"))
     response = app.test_client().post("/v1/actions/create_ticket", data=json.dumps({"x": "y" * 5000}),
                                       content_type="application/json", headers=auth())
     assert response.status_code == 413

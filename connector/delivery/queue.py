@@ -20,19 +20,18 @@ from connector.config import DEFAULT_VAR_DIR, Settings
 from connector.delivery.service import Deliveries
 
 log = logging.getLogger("connector.queue")
-QUEUE_NAME = "halo-connector"
 #: Idle workers poll the SQLite queue at most a second apart (Huey's default backs off to 10 s,
 #: which would delay a quiet system's first ticket); Redis blocks on the list instead.
 CONSUMER_OPTIONS: dict[str, Any] = dict(worker_type="thread", periodic=True, check_worker_health=True,
                                         scheduler_interval=1, initial_delay=0.05, max_delay=1.0)
 
 
-def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Huey:
+def make_huey(settings: Settings) -> Huey:
     """Redis when configured, else a SQLite queue file beside the SQLite database (or in var/)."""
     if settings.redis_url:
-        return RedisHuey(name, url=settings.redis_url, results=False, utc=True)
-    return SqliteHuey(name, filename=str(queue_file(settings)), results=False, utc=True,
-                      fsync=True, timeout=30)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, results=False, utc=True)
+    return SqliteHuey(settings.queue_name, filename=str(queue_file(settings)), results=False,
+                      utc=True, fsync=True, timeout=30)
 
 
 def queue_file(settings: Settings) -> Path:
@@ -77,6 +76,8 @@ class EmbeddedWorker:
         return self._consumer is not None
 
     def start(self) -> None:
+        if self._consumer is not None:  # the common case, checked on every request
+            return
         with self._lock:
             if self._consumer is not None:
                 return

@@ -1,0 +1,37 @@
+"""gunicorn settings for the web side in production: ``gunicorn -c gunicorn.conf.py 'app:create_app()'``.
+
+Threaded workers (gthread) keep the ack path fast even if a request waits on the database; the
+delivery work runs in separate ``flask --app app worker`` processes (WORKER_MODE=external).
+Override any value with GUNICORN_* environment variables or command-line flags.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from connector.logs import RedactingFilter
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Senders give up after 10 s (Tally, GitHub) or 1 s (Sentry); nothing here should take long.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Bounded request lines and headers (gunicorn defaults, stated so they are not lost).
+limit_request_line = 4094
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = 2000
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Mask path secrets (/hooks/<sender>/<secret>) in access logs."""
+    import logging
+
+    logging.getLogger("gunicorn.access").addFilter(RedactingFilter())

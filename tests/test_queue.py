@@ -1,0 +1,78 @@
+"""The Huey queue end to end: an embedded worker picks up stored submissions and recovers lost ones."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import responses
+from sqlalchemy import select
+
+from connector.delivery import record_submission
+from connector.services import services
+from connector.store import Status, Submission
+from connector.ticket import Customer, TicketRequest
+from tests.conftest import HALO, base_env
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def statuses(svc) -> list[str]:
+    with svc.store.session() as session:
+        return list(session.execute(select(Submission.status).order_by(Submission.id)).scalars())
+
+
+def request(n: int) -> TicketRequest:
+    return TicketRequest(subject=f"Ticket {n}", customer=Customer(email=f"c{n}@example.com"),
+                         origin="typeform", event_id=f"evt_{n}")
+
+
+def store_one(svc, n: int) -> int:
+    recorded = record_submission(svc.store, tenant="default", channel="webhook", source="typeform",
+                                 raw_body=b"{}", headers={}, content_type="application/json",
+                                 ticket_request=request(n), event_id=f"evt_{n}")
+    return recorded.submission_id
+
+
+def test_embedded_worker_delivers_what_intake_enqueues(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"), start_worker=True)
+    with app.app_context(), responses.RequestsMock(assert_all_requests_are_fired=False) as halo:
+        halo.post(f"{HALO}/tickets/create", json={"id": "t"})
+        svc = services()
+        for n in range(5):
+            svc.deliveries.enqueue(store_one(svc, n))
+        assert wait_for(lambda: statuses(svc) == [Status.DELIVERED] * 5)
+        assert len(halo.calls) == 5
+
+
+def test_work_whose_wake_up_was_lost_is_delivered_when_a_worker_starts(tmp_path: Path, make_app):
+    env = base_env(tmp_path, WORKER_MODE="embedded")
+    first = make_app(env)  # stores but never runs a worker: a crash before the wake-up
+    with first.app_context():
+        store_one(services(), 1)
+    second = make_app(env, start_worker=True)
+    with second.app_context(), responses.RequestsMock(assert_all_requests_are_fired=False) as halo:
+        halo.post(f"{HALO}/tickets/create", json={"id": "t"})
+        svc = services()
+        # make it look long overdue so the start-up sweep recovers it at once
+        with svc.store.session() as session:
+            row = session.get(Submission, 1)
+            row.next_attempt_at = row.received_at.replace(year=row.received_at.year - 1)
+        svc.worker.stop()
+        svc.worker.start()
+        assert wait_for(lambda: statuses(svc) == [Status.DELIVERED])
+
+
+def test_first_request_starts_the_embedded_worker_and_cli_apps_never_do(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"))
+    svc = app.extensions["halo_connector"]
+    assert not svc.worker.running
+    app.test_client().get("/health")
+    assert svc.worker.running
