@@ -146,6 +146,20 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _support_addresses(raw: str) -> str:
+    from connector.email.addresses import SupportAddresses  # the email package owns the format
+
+    SupportAddresses.parse(raw)
+    return raw
+
+
+def _email_resolution_order(raw: str) -> str:
+    from connector.email.resolve import parse_order
+
+    parse_order(raw)
+    return raw
+
+
 # --- the declaration ---------------------------------------------------------------------------
 
 
@@ -225,6 +239,15 @@ VARIABLES: tuple[Var, ...] = (
         _bool, "false", "Hooks"),
     Var("HOOKS_RETRY_HOURS", "How long a REST-hook delivery is retried before it is given up.",
         _float_range(0.01, 24 * 30), "24", "Hooks"),
+    # Email
+    Var("SUPPORT_ADDRESSES", "The support team's own addresses, never taken as the customer: "
+        "comma-separated addresses and @domain entries (support@acme.com,@acme.com). Agents on "
+        "these addresses forwarding a customer's mail make the forwarded sender the customer.",
+        _support_addresses, None, "Email", example=""),
+    Var("EMAIL_RESOLUTION_ORDER", "Rules that find an email's customer, in order, comma-separated "
+        "(default: rfc822_attachment,reply_to,x_original_from,x_original_sender,sender_on_behalf,"
+        "via_rewrite,inline_forward,body_fields,from; body_first_address is also available).",
+        _email_resolution_order, None, "Email", example=""),
 )
 
 VARIABLES_BY_NAME = {var.name: var for var in VARIABLES}
