@@ -136,6 +136,18 @@ def _api_keys(raw: str) -> dict[str, str]:
     return keys
 
 
+def project_path(raw: str) -> Path:
+    """A path from a setting; relative ones are relative to the project, like DATABASE_URL."""
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _existing_file(raw: str) -> str:
+    if not project_path(raw).is_file():
+        raise ValueError("the path of an existing file (relative paths start at the project folder)")
+    return raw
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -206,6 +218,11 @@ VARIABLES: tuple[Var, ...] = (
         _bool, "false", "Sandbox"),
     Var("SANDBOX_FAULTS", "Faults the sandbox injects, e.g. 'latency=0.2' or '503:3' or "
         "'429:2:retry_after=5' (see README).", str, None, "Sandbox", example=""),
+    # Webhooks
+    Var("ROUTES_FILE", "TOML file of named webhook routes (/hooks/<route>) with field mapping and "
+        "per-form overrides; see docs/routes.example.toml. Unset: every sender at /hooks/<sender>. "
+        "Each route's secret comes from <ROUTE>_SECRET (e.g. TYPEFORM_SECRET).",
+        _existing_file, None, "Webhooks", example=""),
 )
 
 VARIABLES_BY_NAME = {var.name: var for var in VARIABLES}
