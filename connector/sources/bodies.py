@@ -97,8 +97,7 @@ def parse_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
         payload = part.get_payload(decode=True) or b""
         filename = part.get_filename()
         if filename:
-            pairs.append((str(name), {"filename": filename, "content_type": part.get_content_type(),
-                                      "size": len(payload)}))
+            pairs.append((str(name), uploaded_file(filename, part.get_content_type(), len(payload))))
             continue
         charset = part.get_content_charset() or "utf-8"
         try:
@@ -110,9 +109,23 @@ def parse_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
     return collect_pairs(pairs)
 
 
+FILE_KEYS = frozenset({"filename", "content_type", "size"})
+
+
+def uploaded_file(filename: str, content_type: str, size: int) -> dict[str, Any]:
+    """What is kept of a multipart file part: its name, type and size (never its bytes)."""
+    return {"filename": filename, "content_type": content_type, "size": size}
+
+
+def is_uploaded_file(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == FILE_KEYS
+
+
 def parse_any(raw: bytes, content_type: str | None) -> Any:
     """Decode by Content-Type; without one, JSON when the body looks like JSON, else a form."""
     mime, params = media_type(content_type)
+    if not raw.strip():
+        raise BadRequest("The body is empty.")
     if is_json_type(mime):
         return parse_json(raw)
     if mime == FORM_TYPE:
@@ -124,8 +137,6 @@ def parse_any(raw: bytes, content_type: str | None) -> Any:
         return parse_json(raw)
     if mime in ("", "text/plain", "application/octet-stream") and b"=" in raw:
         return parse_form(raw)
-    if not stripped:
-        raise BadRequest("The body is empty.")
     raise BadRequest(f"Cannot read a body of type {mime or 'unknown'}; send JSON or a form.")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from connector.errors import BadRequest
 from connector.sources.base import Field, Requested, Submission, bounded_event_id, dig, text_of
-from connector.sources.bodies import unflatten
+from connector.sources.bodies import is_uploaded_file, unflatten
 from connector.sources.fields import EMAIL_KEYS, humanize, name_role, normalize
 
 SUBJECT_KEYS = ("subject", "title", "summary")
@@ -77,7 +77,7 @@ def flatten_fields(data: Mapping[str, Any], labels: Mapping[str, str], prefix: s
         if not prefix and key in skip:
             continue
         full = f"{prefix}{key}"
-        if isinstance(value, dict) and value and depth < MAX_DEPTH:
+        if isinstance(value, dict) and value and depth < MAX_DEPTH and not is_uploaded_file(value):
             inner_prefix = "" if (not prefix and key in NESTED_FIELDS) else f"{full}."
             found += flatten_fields(value, labels, inner_prefix, depth + 1)
             continue
@@ -88,6 +88,8 @@ def flatten_fields(data: Mapping[str, Any], labels: Mapping[str, str], prefix: s
             kind = "number"
         elif isinstance(value, list):
             kind = "choices" if all(not isinstance(v, (dict, list)) for v in value) else "json"
+        elif is_uploaded_file(value):
+            kind = "file"
         elif isinstance(value, dict):
             kind = "json"
         identity = normalize(full) in EMAIL_KEYS or name_role(full) is not None
