@@ -12,6 +12,8 @@ from connector.errors import BadRequest
 
 #: More form fields than any real form has; a guard against hash-flooding bodies.
 MAX_FORM_FIELDS = 2_000
+#: Deeper JSON is refused: no sender nests this far, and everything after parsing stays shallow.
+MAX_JSON_DEPTH = 32
 
 JSON_TYPES = ("application/json", "text/json")
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -39,16 +41,36 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON (no NaN/Infinity, which Halo could not store)."""
+def parse_json(raw: bytes | str, what: str = "JSON") -> Any:
+    """Strict JSON (no NaN/Infinity, which Halo could not store), at most MAX_JSON_DEPTH deep."""
     if not raw.strip():
-        raise BadRequest("The body is empty; expected JSON.")
+        raise BadRequest(f"The body is empty; expected {what}.")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
-        raise BadRequest("Malformed JSON: nested too deeply.") from None
+        raise BadRequest(f"Malformed {what}: nested too deeply.") from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise BadRequest(f"Malformed JSON: {exc}.") from None
+        raise BadRequest(f"Malformed {what}: {exc}.") from None
+    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+        raise BadRequest(f"Malformed {what}: nested deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than ``limit`` (iterative, so any depth is safe)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def parse_form(raw: bytes, charset: str = "utf-8") -> dict[str, Any]:

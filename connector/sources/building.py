@@ -108,20 +108,29 @@ def _metadata(sender: str, options: Options, submission: Submission) -> dict[str
     for item in submission.fields:
         if is_empty(item.value):
             continue
-        key = _metadata_key(item, options)
-        if key in reserved or key in metadata:
-            key = f"{key} ({item.key})"[:MAX_METADATA_KEY_CHARS]
-            suffix = 2
-            base = key
-            while key in reserved or key in metadata:
-                key = f"{base} {suffix}"
-                suffix += 1
+        key = _unique(_metadata_key(item, options), item.key, metadata, reserved)
         metadata[key] = item.value
     ids = {k: v for k, v in submission.ids.items() if not is_empty(v)}
     ids.update({k: v for k, v in submission.links.items() if v})
     if ids:
         metadata[sender] = ids
     return metadata
+
+
+def _unique(key: str, field_key: str, taken: dict[str, Any], reserved: set[str]) -> str:
+    """Two questions with the same label both stay: the second is keyed "Label (key)", then numbered."""
+    if key not in taken and key not in reserved:
+        return key
+    room = MAX_METADATA_KEY_CHARS - 8
+    candidate = f"{key} ({field_key})"
+    if len(candidate) > room:
+        candidate = candidate[:room]
+    number = 2
+    unique = candidate
+    while unique in taken or unique in reserved:
+        unique = f"{candidate} {number}"
+        number += 1
+    return unique
 
 
 def _metadata_key(item: Field, options: Options) -> str:

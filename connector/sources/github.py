@@ -9,11 +9,11 @@ the customer is the GitHub account as ``user_id = "github:<id>"`` (or the route'
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from connector.errors import BadRequest
 from connector.sources.base import Candidate, Delivery, Field, Source, Submission, dig, text_of
+from connector.sources import bodies
 from connector.sources.bodies import FORM_TYPE
 from connector.sources.routes import Options
 from connector.sources.signatures import HmacSignature
@@ -24,10 +24,7 @@ def parse(delivery: Delivery) -> dict[str, Any]:
     if delivery.mime == FORM_TYPE:
         if not isinstance(payload, dict) or not isinstance(payload.get("payload"), str):
             raise BadRequest("GitHub form body has no payload field.")
-        try:
-            payload = json.loads(payload["payload"])
-        except (ValueError, RecursionError) as exc:
-            raise BadRequest(f"GitHub payload field is not valid JSON: {exc}.") from None
+        payload = bodies.parse_json(payload["payload"], "GitHub payload field")
     if not isinstance(payload, dict):
         raise BadRequest("GitHub body must be a JSON object.")
     return payload

@@ -7,11 +7,11 @@ or ``studentsName``), else from the key (``studentsName`` → "Students name").
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from connector.errors import BadRequest
+from connector.sources import bodies
 from connector.sources.base import Delivery, Field, Source, Submission, text_of
 from connector.sources.fields import as_email, humanize, is_empty
 from connector.sources.routes import Options
@@ -31,10 +31,7 @@ def parse(delivery: Delivery) -> dict[str, Any]:
     parts = delivery.body
     if not isinstance(parts, dict) or not isinstance(parts.get("rawRequest"), str):
         raise BadRequest("JotForm body has no rawRequest field (send the form's webhook here unchanged).")
-    try:
-        answers = json.loads(parts["rawRequest"])
-    except (ValueError, RecursionError) as exc:
-        raise BadRequest(f"JotForm rawRequest is not valid JSON: {exc}.") from None
+    answers = bodies.parse_json(parts["rawRequest"], "JotForm rawRequest")
     if not isinstance(answers, dict):
         raise BadRequest("JotForm rawRequest must be a JSON object.")
     meta = {k: v for k, v in parts.items() if k not in ("rawRequest", "pretty")}

@@ -71,7 +71,7 @@ def test_jotform_without_raw_request_is_400():
 
 def test_jotform_with_a_broken_raw_request_is_400_with_the_parse_error():
     body = b"--b\r\nContent-Disposition: form-data; name=\"rawRequest\"\r\n\r\n{\"q1_a\": \r\n--b--\r\n"
-    with pytest.raises(BadRequest, match="rawRequest is not valid JSON: Expecting value"):
+    with pytest.raises(BadRequest, match="Malformed JotForm rawRequest: Expecting value"):
         read("jotform", body, {"Content-Type": "multipart/form-data; boundary=b"})
 
 
