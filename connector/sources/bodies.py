@@ -57,19 +57,19 @@ def parse_json(raw: bytes | str, what: str = "JSON") -> Any:
 
 
 def json_depth_exceeds(value: Any, limit: int) -> bool:
-    """True when containers nest deeper than ``limit`` (iterative, so any depth is safe)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
+    """True when containers nest deeper than ``limit``; level by level, so any depth is safe."""
+    level = [value] if type(value) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        deeper = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) in (dict, list):
+                    deeper.append(child)
+        level = deeper
     return False
 
 

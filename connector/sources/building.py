@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from connector.sources.base import Source
 
 MAX_METADATA_KEY_CHARS = 200
+#: Fields kept as metadata keys; more are counted, not listed (the message still lists them).
+#: Also keeps ``fit_metadata`` fast: its last resort drops keys one by one.
+MAX_METADATA_FIELDS = 250
+MORE_FIELDS_KEY = "_more_fields"
 #: Provenance key holding why the customer is unknown (the needs-attention reason).
 ATTENTION_KEY = "attention"
 _PRIORITY_WORDS = frozenset({"priority", "high", "urgent", "critical", "highest", "true", "yes", "1"})
@@ -104,12 +108,18 @@ def _message(options: Options, submission: Submission, lookup: Lookup) -> str | 
 
 def _metadata(sender: str, options: Options, submission: Submission) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
-    reserved = {PROVENANCE_KEY, sender}
+    reserved = {PROVENANCE_KEY, sender, MORE_FIELDS_KEY}
+    left_out = 0
     for item in submission.fields:
         if is_empty(item.value):
             continue
+        if len(metadata) >= MAX_METADATA_FIELDS:
+            left_out += 1
+            continue
         key = _unique(_metadata_key(item, options), item.key, metadata, reserved)
         metadata[key] = item.value
+    if left_out:
+        metadata[MORE_FIELDS_KEY] = left_out
     ids = {k: v for k, v in submission.ids.items() if not is_empty(v)}
     ids.update({k: v for k, v in submission.links.items() if v})
     if ids:

@@ -6,6 +6,7 @@ import html
 import json
 import re
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from connector.sources.base import Field
@@ -32,6 +33,7 @@ _LAST = re.compile(r"(^|_)(last|family|sur)_?name($|_)|^lname$|^surname$")
 NAME_PARTS = ("prefix", "first", "middle", "last", "suffix")
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """``"Customer E-mail"`` → ``"customer_e_mail"``; ``"customer.email"`` → ``"customer_email"``."""
     return _NORMALIZE.sub("_", text.lower()).strip("_")
@@ -61,6 +63,7 @@ def as_email(value: Any) -> tuple[str, str | None] | None:
     return text, name
 
 
+@lru_cache(maxsize=8192)
 def name_role(text: str) -> str | None:
     """``"full"``, ``"first"`` or ``"last"`` when a key or label names a person's name part."""
     key = normalize(text)
@@ -82,13 +85,15 @@ def format_number(value: int | float) -> str:
 
 
 def is_empty(value: Any) -> bool:
-    if value is None or value == "" or value == [] or value == {}:
+    """None, blank text, or containers holding only empty values (0 and False are answers)."""
+    if value is None:
         return True
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return not value.strip()
-    if isinstance(value, dict):
+    if kind is dict:
         return all(is_empty(v) for v in value.values())
-    if isinstance(value, list):
+    if kind is list:
         return all(is_empty(v) for v in value)
     return False
 

@@ -32,7 +32,8 @@ class Accepted:
 
     event_id: str
     event_type: str
-    ticket_request: TicketRequest
+    #: None only when ``process(..., build_tickets=False)`` left building to the worker.
+    ticket_request: TicketRequest | None
     form_id: str | None = None
     #: Set when the customer could not be identified: record the submission as needs-attention.
     attention: str | None = None
@@ -111,8 +112,12 @@ def authenticate(route: Route, delivery: Delivery, *, settings: Any, now: float)
 
 
 def process(route_name: str, *, headers: Mapping[str, str], raw: bytes, path_secret: str | None,
-            settings: Any, routes: Routes, now: float, method: str = "POST", url: str = "") -> Processed:
+            settings: Any, routes: Routes, now: float, method: str = "POST", url: str = "",
+            build_tickets: bool = True) -> Processed:
     """Authenticate one delivery to ``/hooks/<route_name>`` and read its events.
+
+    ``build_tickets=False`` stops after naming and screening the events (ids, types, ignores),
+    for an ack path that leaves ticket building to the worker (``interpret()`` on the stored body).
 
     :raises NotFound: no sender or route has that name.
     :raises SenderNotConfigured: (503) the route's secret variable is not set.
@@ -122,7 +127,7 @@ def process(route_name: str, *, headers: Mapping[str, str], raw: bytes, path_sec
     route = routes.get(route_name)
     delivery = Delivery.build(headers, raw, method=method, url=url, path_secret=path_secret)
     authenticate(route, delivery, settings=settings, now=now)
-    return read_delivery(route, delivery)
+    return read_delivery(route, delivery, build_tickets=build_tickets)
 
 
 def interpret(route_name: str, *, headers: Mapping[str, str], raw: bytes, routes: Routes,
@@ -132,7 +137,7 @@ def interpret(route_name: str, *, headers: Mapping[str, str], raw: bytes, routes
     return read_delivery(route, Delivery.build(headers, raw, method=method, url=url))
 
 
-def read_delivery(route: Route, delivery: Delivery) -> Processed:
+def read_delivery(route: Route, delivery: Delivery, *, build_tickets: bool = True) -> Processed:
     source = _source(route)
     if source.handshake is not None and (answer := source.handshake(delivery)):
         reason = f"{source.label} subscription handshake."
@@ -151,6 +156,9 @@ def read_delivery(route: Route, delivery: Delivery) -> Processed:
         reason = source.ignore_reason(item, delivery, event_type, form_id, options)
         if reason:
             items.append(Ignored(reason, event_id, event_type))
+            continue
+        if not build_tickets:
+            items.append(Accepted(event_id, event_type, None, form_id))
             continue
         ticket = source.normalize(item, delivery, route, options, event_id=event_id,
                                   event_type=event_type, form_id=form_id)

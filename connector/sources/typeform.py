@@ -80,7 +80,8 @@ def read(payload: dict[str, Any], delivery: Delivery, options: Options) -> Submi
             continue
         used.add(id(answer))
         key = ref or qid or "field"
-        fields.append(Field(key, str(question.get("title") or key), answer_value(answer),
+        label = options.labels.get(key) or (qid and options.labels.get(qid)) or str(question.get("title") or key)
+        fields.append(Field(key, label, answer_value(answer),
                             KINDS.get(str(answer.get("type")), "json"), aliases=tuple(a for a in (qid,) if a)))
     for answer in answers:
         if id(answer) in used:

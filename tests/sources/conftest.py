@@ -61,10 +61,10 @@ def read(route: str, raw: bytes, headers: Mapping[str, str] | None = None, route
 
 def deliver(route: str, raw: bytes, headers: Mapping[str, str] | None = None, *, env: Mapping[str, str],
             path_secret: str | None = None, now: float = 1_715_682_600.0, routes: Routes | None = None,
-            url: str = "", method: str = "POST") -> Processed:
+            url: str = "", method: str = "POST", build_tickets: bool = True) -> Processed:
     return process(route, headers=dict(headers or JSON), raw=raw, path_secret=path_secret,
                    settings=load_settings(dict(env)), routes=routes or DEFAULT_ROUTES, now=now,
-                   url=url, method=method)
+                   url=url, method=method, build_tickets=build_tickets)
 
 
 def only_ticket(processed: Processed) -> TicketRequest:

@@ -176,3 +176,16 @@ def test_ignore_forms_and_ignore_events_and_events_rules():
     assert read("typeform", partial, routes=accept_partial).status == "accepted"
     no_full = routes('[routes.typeform]\nignore_events = ["form_response"]\n')
     assert "ignored by the route" in read("typeform", raw, routes=no_full).reason
+
+
+def test_the_ack_path_can_skip_ticket_building_and_the_worker_builds_the_same_ticket():
+    raw = corpus("typeform_basic.json")
+    quick = deliver("typeform", raw, typeform_headers(raw), env=TYPEFORM_ENV, build_tickets=False)
+    assert quick.status == "accepted" and quick.accepted[0].ticket_request is None
+    assert quick.accepted[0].event_id == "LtWXD3crgy"
+    later = interpret("typeform", headers=headers_for_storage(typeform_headers(raw)), raw=raw, routes=routes(""))
+    assert later.accepted[0].event_id == quick.accepted[0].event_id
+    assert only_ticket(later).customer.email == "laura@example.com"
+    ignored = deliver("typeform", raw, typeform_headers(raw), env=TYPEFORM_ENV, build_tickets=False,
+                      routes=routes('[routes.typeform]\nignore_forms = ["lT4Z3j"]\n'))
+    assert ignored.status == "ignored"
