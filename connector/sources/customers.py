@@ -11,7 +11,8 @@ Email (or user id), first match wins:
 6. well-known keys or labels (``email``, ``e-mail``, ``email_address``, ``customer.email`` …);
 7. the ONE email address among all field values (only when exactly one distinct address);
 8. the customer's id in the customer's own product, when the sender carries it (Sentry
-   ``user.id``, Intercom ``user_id`` of a signed-up user);
+   ``user.id``, Intercom ``user_id`` of a signed-up user); it is also sent beside an email that
+   came from the same hint;
 9. the route's ``fallback_email``;
 10. the person's id inside the sending tool, prefixed: ``github:21031067``.
 
@@ -120,6 +121,9 @@ def resolve_customer(submission: Submission, options: Options, lookup: Lookup, s
         if hit:
             email, display_name, rule, chosen = hit
             rules.append(rule)
+    if email is not None and user_id is None and chosen is not None and (own := text_of(chosen.user_id)):
+        user_id = own
+        rules.append(f"{chosen.rule}:user_id")
     if email is None and user_id is None:
         for candidate in submission.candidates:
             if candidate.user_id and (user_id := text_of(candidate.user_id)):

@@ -122,7 +122,7 @@ def display(value: Any, kind: str = "text", depth: int = 0) -> str:
             return f"{name} ({url})" if name and url else str(url or name or "")
         if kind == "payment":
             return _payment(value)
-        if kind in ("address", "choices_map"):
+        if kind == "address":
             return ", ".join(display(v, depth=depth + 1) for v in value.values() if not is_empty(v))
         if kind == "matrix":
             return "; ".join(f"{row}: {display(cols, depth=depth + 1)}" for row, cols in value.items())

@@ -72,9 +72,7 @@ def read(item: dict[str, Any], delivery: Delivery, options: Options) -> Submissi
         return _read_app_event(item, options)
     properties = _properties(item)
     if properties is None:
-        submission = read_contract(item, label="HubSpot", labels=options.labels,
-                                   default_subject="HubSpot workflow webhook")
-        return submission
+        return read_contract(item, label="HubSpot", labels=options.labels, default_subject="HubSpot workflow webhook")
     fields = [
         Field(key, options.labels.get(key) or humanize(key), value,
               shown=not key.startswith("hs_") and key not in ("lastmodifieddate", "createdate"))

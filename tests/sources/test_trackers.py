@@ -132,6 +132,8 @@ def test_sentry_user_email_and_own_user_id():
     data["data"]["event"]["user"] = {"id": "user-8812", "email": "maria.garcia@example.org", "username": "maria"}
     ticket = only_ticket(read("sentry", json.dumps(data).encode(), SENTRY))
     assert ticket.customer.email == "maria.garcia@example.org" and ticket.customer.name == "maria"
+    assert ticket.customer.user_id == "user-8812"
+    assert ticket.customer.resolved_by == "sender:event.user, sender:event.user:user_id"
     data["data"]["event"]["user"] = {"id": "user-8812"}
     ticket = only_ticket(read("sentry", json.dumps(data).encode(), SENTRY))
     assert ticket.customer.user_id == "user-8812"  # the app's own user id, unprefixed
