@@ -102,7 +102,7 @@ class HmacSignature:
 
     @property
     def describe(self) -> str:
-        return f"a {self.header} header"
+        return f"the {self.header} header"
 
     def applies(self, delivery: Delivery) -> bool:
         return delivery.header(self.header) is not None
@@ -216,7 +216,7 @@ class HubSpotSignature:
     """HubSpot v3 (method+URI+body+timestamp, base64, 5 min), with v1/v2 (plain SHA-256) too."""
 
     tolerance_seconds: int = 300
-    describe: str = "an X-HubSpot-Signature-v3 (or X-HubSpot-Signature) header"
+    describe: str = "the X-HubSpot-Signature-v3 (or X-HubSpot-Signature) header"
 
     def applies(self, delivery: Delivery) -> bool:
         return bool(delivery.header("x-hubspot-signature-v3") or delivery.header("x-hubspot-signature"))

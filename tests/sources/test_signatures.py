@@ -374,7 +374,7 @@ def test_a_short_shared_secret_is_a_configuration_error_not_a_401():
 
 
 def test_missing_signature_header_is_a_401_naming_the_header():
-    with pytest.raises(Unauthorized, match="Missing a Typeform-Signature header") as info:
+    with pytest.raises(Unauthorized, match="Missing the Typeform-Signature header") as info:
         deliver("typeform", corpus("typeform_basic.json"), JSON, env={"TYPEFORM_SECRET": "typeform-test-secret"})
     assert info.value.status == 401
 
