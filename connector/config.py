@@ -142,6 +142,18 @@ def _queue_name(raw: str) -> str:
     return raw
 
 
+def project_path(raw: str) -> Path:
+    """A path from a setting; relative ones are relative to the project, like DATABASE_URL."""
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _existing_file(raw: str) -> str:
+    if not project_path(raw).is_file():
+        raise ValueError("the path of an existing file (relative paths start at the project folder)")
+    return raw
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -248,6 +260,11 @@ VARIABLES: tuple[Var, ...] = (
         "(default: rfc822_attachment,reply_to,x_original_from,x_original_sender,sender_on_behalf,"
         "via_rewrite,inline_forward,body_fields,from; body_first_address is also available).",
         _email_resolution_order, None, "Email", example=""),
+    # Webhooks
+    Var("ROUTES_FILE", "TOML file of named webhook routes (/hooks/<route>) with field mapping and "
+        "per-form overrides; see docs/routes.example.toml. Unset: every sender at /hooks/<sender>. "
+        "Each route's secret comes from <ROUTE>_SECRET (e.g. TYPEFORM_SECRET).",
+        _existing_file, None, "Webhooks", example=""),
 )
 
 VARIABLES_BY_NAME = {var.name: var for var in VARIABLES}
