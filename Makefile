@@ -38,8 +38,8 @@ worker: $(RUNTIME_STAMP)
 ## test: install what the tests need and run the whole suite twice: embedded (SQLite, SqliteHuey)
 ## and production (PostgreSQL and Redis at 127.0.0.1)
 test: $(DEV_STAMP) $(NPM_STAMP)
-	$(PY) -m pytest
-	TEST_BACKEND=production $(PY) -m pytest
+	$(PY) -m pytest -n 2
+	TEST_BACKEND=production $(PY) -m pytest -n 2
 
 ## docs: regenerate .env.example and the generated README sections from the code
 docs: $(DEV_STAMP)

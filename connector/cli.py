@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from connector.config import PROJECT_ROOT, config_reference, env_example
 from connector.delivery.queue import run_consumer
+from connector.errors import ConnectorError
 from connector.records import iso, submission_summary
 from connector.services import services
 from connector.store import Attempt, Status, Submission, Ticket
@@ -131,7 +132,10 @@ def deliveries_replay(submission_id: int) -> None:
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise click.ClickException(f"no submission {submission_id}")
-        fresh = renormalize(submission, svc.settings)
+        try:
+            fresh = renormalize(submission, svc.settings, svc.routes)
+        except ConnectorError as error:
+            raise click.ClickException(f"cannot read submission {submission_id}: {error.message}") from None
     try:
         status = svc.deliveries.replay(submission_id, fresh)
     except ValueError as error:
@@ -145,5 +149,7 @@ def deliveries_replay(submission_id: int) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (worker_command, db_cli, config_cli, deliveries_cli):
+    from connector.email.cli import email_cli
+
+    for command in (worker_command, db_cli, config_cli, deliveries_cli, email_cli):
         app.cli.add_command(command)

@@ -228,6 +228,9 @@ VARIABLES: tuple[Var, ...] = (
     Var("DELIVERY_RETRY_HOURS", "How long a delivery to Halo is retried before it is dead-lettered.",
         _float_range(0.01, 24 * 30), "72", "Storage"),
     # Web
+    Var("PUBLIC_URL", "The address Zapier, Make and webhook senders reach this service at (e.g. "
+        "https://connector.example.com): used in the generated apps and to check signatures that "
+        "cover the URL (HubSpot) behind a proxy.", _url, None, "Service", example=""),
     Var("HOST", "Address `python app.py` and `make run` listen on (0.0.0.0 for other machines).",
         str, "127.0.0.1", "Service"),
     Var("PORT", "Port `python app.py` and `make run` listen on.", _int_range(1, 65535), "5000", "Service"),
@@ -288,6 +291,7 @@ class Settings:
     worker_mode: str
     delivery_retry_seconds: float
     ambiguous_delivery: str
+    public_url: str | None
     host: str
     port: int
     max_body_bytes: int
@@ -380,6 +384,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_mode=values["WORKER_MODE"],
         delivery_retry_seconds=values["DELIVERY_RETRY_HOURS"] * 3600,
         ambiguous_delivery=values["AMBIGUOUS_DELIVERY"],
+        public_url=values["PUBLIC_URL"],
         host=values["HOST"],
         port=port,
         max_body_bytes=values["MAX_BODY_BYTES"],

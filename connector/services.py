@@ -16,6 +16,8 @@ from connector.delivery.queue import EmbeddedWorker, connect, make_huey
 from connector.delivery.service import Deliveries
 from connector.halo import HaloClient
 from connector.hooks.sender import HookSender
+from connector.normalizers import renormalize
+from connector.sources import Routes, routes_from_settings
 from connector.store import Store
 
 EXTENSION_KEY = "halo_connector"
@@ -30,6 +32,8 @@ class Services:
     huey: Huey
     worker: EmbeddedWorker
     hooks: HookSender | None = None
+    #: The webhook routes (ROUTES_FILE, or every sender under its own name), loaded once.
+    routes: Routes | None = None
 
     def close(self) -> None:
         self.worker.stop()
@@ -41,14 +45,17 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         store.migrate()
     halo = HaloClient.from_settings(settings)
+    routes = routes_from_settings(settings)
     deliveries = Deliveries(store, halo, retry_seconds=settings.delivery_retry_seconds,
-                            ambiguous=settings.ambiguous_delivery)
+                            ambiguous=settings.ambiguous_delivery,
+                            reader=lambda submission: renormalize(submission, settings, routes))
     hooks = HookSender(store, allow_private=settings.hooks_allow_private_targets,
                        retry_seconds=settings.hooks_retry_seconds)
     hooks.attach()
     huey = make_huey(settings)
     connect(huey, deliveries, hooks)
-    return Services(settings, store, halo, deliveries, huey, EmbeddedWorker(huey, deliveries), hooks)
+    return Services(settings, store, halo, deliveries, huey, EmbeddedWorker(huey, deliveries), hooks,
+                    routes)
 
 
 def services() -> Services:

@@ -84,8 +84,12 @@ class Deliveries:
         enqueue: Callable[[int, datetime | None], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: Callable[[], float] = random.random,
+        reader: Callable[[Submission], TicketRequest | None] | None = None,
     ) -> None:
+        """:param reader: builds the ticket request of a submission stored raw (webhooks are
+            acknowledged before they are read); see ``connector.normalizers``."""
         self.store = store
+        self.reader = reader
         self.halo = halo
         self.retry_window = timedelta(seconds=retry_seconds)
         self.ambiguous = ambiguous
@@ -191,11 +195,32 @@ class Deliveries:
             row = session.execute(
                 select(Submission.attempts, Submission.ticket_request).where(Submission.id == submission_id)
             ).one()
-        if not row.ticket_request:
-            self._set_status(submission_id, Status.NEEDS_ATTENTION, "Nothing to deliver: the "
-                             "submission was never normalized into a ticket.")
-            return None
-        return row.attempts, TicketRequest.from_dict(row.ticket_request)
+        if row.ticket_request:
+            return row.attempts, TicketRequest.from_dict(row.ticket_request)
+        request = self._read_stored(submission_id)
+        return (row.attempts, request) if request is not None else None
+
+    def _read_stored(self, submission_id: int) -> TicketRequest | None:
+        """Build the request of a submission stored raw; park it for a person if that fails or
+        finds no customer (the record keeps everything, so it can be replayed later)."""
+        problem = "Nothing to deliver: the submission was never normalized into a ticket."
+        request: TicketRequest | None = None
+        if self.reader is not None:
+            with self.store.session() as session:
+                submission = session.get_one(Submission, submission_id)
+                try:
+                    request = self.reader(submission)
+                except ConnectorError as error:
+                    problem = error.message
+            if request is not None:
+                with self.store.session() as session:
+                    session.execute(update(Submission).where(Submission.id == submission_id)
+                                    .values(**request_columns(request)))
+                if request.customer.identified:
+                    return request
+                problem = unidentified_reason(request)
+        self._set_status(submission_id, Status.NEEDS_ATTENTION, problem)
+        return None
 
     def _call_halo(self, submission_id: int, attempts: int, request: TicketRequest, *,
                    creating: bool = False) -> tuple[dict[str, Any], TicketCreated]:
@@ -424,3 +449,12 @@ def identifies_user(customer: Customer) -> bool:
 def needs_identify(request: TicketRequest) -> bool:
     """Whether any call precedes tickets/create (so the attempt does not start "creating")."""
     return identifies_user(request.customer) or request.company is not None
+
+
+def unidentified_reason(request: TicketRequest) -> str:
+    """Why a request has no customer, in the words of whoever built it."""
+    for key in ("attention", "unresolved_reason"):
+        reason = request.provenance.get(key)
+        if isinstance(reason, str) and reason:
+            return reason
+    return "No customer email or user id was found."

@@ -1,10 +1,10 @@
-"""HTTP routes: health, the Zapier/Make API; one error shape for all of them."""
+"""HTTP routes: health, the Zapier/Make API, webhooks, inbound email; one error shape for all."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from connector.web import api, health, hooks
+from connector.web import api, health, hooks, inbound_email, webhooks
 from connector.web.errors import register_error_handlers
 
 
@@ -13,3 +13,5 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(inbound_email.bp)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from connector.errors import ConnectorError, PayloadTooLarge
+from connector.errors import ConnectorError, PayloadTooLarge, ServiceUnavailable
 
 log = logging.getLogger("connector.web")
 
@@ -56,6 +57,12 @@ def register_error_handlers(app: Flask) -> None:
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
         return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_down(error: DBAPIError) -> Response:
+        # Senders retry a 503 (Typeform for 10 h) but may disable a hook that answers 500.
+        log.error("database error: %s", type(error.orig).__name__ if error.orig else error)
+        return error_response(ServiceUnavailable(retry_after=30))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
