@@ -42,15 +42,14 @@ def create_app(env: Mapping[str, str] | None = None, *, start_worker: bool = Fal
     register_cli(app)
     if start_worker and settings.worker_mode == "embedded":
         services.worker.start()
-    app.before_request(_first_request_hook(app, settings))
+    app.before_request(_first_request_hook(app, settings, announced=start_worker))
     return app
 
 
-def _first_request_hook(app: Flask, settings: Settings):  # type: ignore[no-untyped-def]
+def _first_request_hook(app: Flask, settings: Settings, *, announced: bool):  # type: ignore[no-untyped-def]
     """Say which Halo we talk to and start the embedded worker with the first request, so CLI
     commands (which build the app too) stay quiet and never start a worker."""
     services = app.extensions[EXTENSION_KEY]
-    announced = False
 
     def hook() -> None:
         nonlocal announced

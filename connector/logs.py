@@ -40,6 +40,8 @@ def configure_logging(level: str) -> None:
             root.setLevel(logging.INFO)
     logging.getLogger("connector").setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Huey logs every task it runs; worth it only when debugging.
+    logging.getLogger("huey").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     # Filters on handlers see records from every child logger; filters on the access loggers
     # catch servers (Werkzeug, gunicorn) that bring their own handlers.
     targets = list(root.handlers) + [logging.getLogger(n) for n in ("werkzeug", "gunicorn.access")]
