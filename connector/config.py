@@ -247,7 +247,7 @@ VARIABLES: tuple[Var, ...] = (
     Var("SANDBOX_IDENTITY_VERIFICATION", "Make the sandbox require a valid user_token (403 without).",
         _bool, "false", "Sandbox"),
     Var("SANDBOX_FAULTS", "Faults the sandbox injects, e.g. 'latency=0.2' or '503:3' or "
-        "'429:2:retry_after=5' (see README).", str, None, "Sandbox", example=""),
+        "'429:2:retry_after=5' (grammar in connector/sandbox/README.md).", str, None, "Sandbox", example=""),
     # REST hooks (instant triggers)
     Var("HOOKS_ALLOW_PRIVATE_TARGETS", "Let REST-hook target URLs point at loopback or private "
         "addresses (local testing only; link-local and metadata addresses stay refused).",

@@ -189,14 +189,27 @@ def fit_metadata(metadata: dict[str, Any], max_bytes: int = METADATA_MAX_BYTES) 
             if len(text) > cap:
                 assign(path, truncate_text(text, cap))
 
-    # Still too big (many keys, big numbers or lists): drop the largest top-level values.
-    dropped: list[str] = []
-    while json_size(fitted) > max_bytes:
-        candidates = [k for k in fitted if k not in (PROVENANCE_KEY, "_truncated")]
-        if not candidates:
-            break
-        largest = max(candidates, key=lambda k: json_size(fitted[k]))
-        del fitted[largest]
-        dropped.append(str(largest))
-        fitted["_truncated"] = dropped[:50] + (["…"] if len(dropped) > 50 else [])
+    # Still too big (many keys, big numbers or lists): drop the largest top-level values. Each
+    # entry's size is measured once, so thousands of keys cost one pass, not one pass per key.
+    if json_size(fitted) > max_bytes:
+        entries = [(json_size({key: value}) - 1, key) for key, value in fitted.items()
+                   if key not in (PROVENANCE_KEY, "_truncated")]
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        total = json_size(fitted)
+        dropped: list[str] = []
+        # Room for the "_truncated" list itself (at most 50 names plus an ellipsis).
+        budget = max_bytes - 64
+        for size, key in entries:
+            if total <= budget - json_size(dropped[:50]):
+                break
+            del fitted[key]
+            dropped.append(str(key))
+            total -= size
+        if dropped:
+            fitted["_truncated"] = dropped[:50] + (["…"] if len(dropped) > 50 else [])
+        while json_size(fitted) > max_bytes:  # pathological: only provenance and the list remain
+            names = fitted.get("_truncated") or []
+            if not names:
+                break
+            fitted["_truncated"] = names[: len(names) // 2]
     return fitted
