@@ -52,9 +52,12 @@ def config_example(write: bool) -> None:
 @config_cli.command("docs")
 @click.option("--write", is_flag=True, help="Replace the table in README.md instead of printing it.")
 def config_docs(write: bool) -> None:
-    """Print (or write into README.md) the configuration table."""
+    """Print (or write into README.md) the configuration table (and, with --write, the senders)."""
     if write:
+        from connector.sources import sources_reference
+
         replace_section(PROJECT_ROOT / "README.md", "config", config_reference())
+        replace_section(PROJECT_ROOT / "README.md", "senders", sources_reference())
         click.echo("updated README.md")
     else:
         click.echo(config_reference(), nl=False)

@@ -96,3 +96,10 @@ def test_python_app_py_refuses_to_start_with_one_message_naming_the_variable(tmp
     assert result.returncode == 2
     assert "PORT must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_sender_table_is_generated_from_the_adapters():
+    from connector.sources import sources_reference
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert sources_reference().strip() in readme, "run `make docs`"
