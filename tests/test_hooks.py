@@ -112,10 +112,12 @@ def test_form_encoded_subscribe_works_too(client, receiver):
     assert response.status_code == 201
 
 
-def test_unsubscribe_is_204_then_404_and_other_tenants_cannot_touch_it(client, receiver):
+def test_unsubscribe_is_200_with_what_was_removed_then_404_and_other_tenants_cannot_touch_it(client, receiver):
     hook = subscribe(client, "new_ticket", receiver.url)
     assert client.delete(f"/v1/hooks/{hook['id']}", headers=auth(OTHER_TENANT_KEY)).status_code == 404
-    assert client.delete(f"/v1/hooks/{hook['id']}", headers=auth()).status_code == 204
+    removed = client.delete(f"/v1/hooks/{hook['id']}", headers=auth())
+    assert removed.status_code == 200 and removed.get_json() == {
+        **{key: hook[key] for key in ("id", "event", "target_url", "created_at")}, "deleted": True}
     assert client.delete(f"/v1/hooks/{hook['id']}", headers=auth()).status_code == 404
     assert client.delete("/v1/hooks/not-a-number", headers=auth()).status_code == 404
     assert client.get("/v1/hooks", headers=auth()).get_json() == []

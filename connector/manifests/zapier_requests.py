@@ -57,6 +57,18 @@ def request_for(operation: Operation) -> dict[str, Any]:
     return {"method": "POST", "url": url, "body": mapped}
 
 
+def subscribe_request(event: str) -> dict[str, Any]:
+    """REST hook ``performSubscribe``: ``POST /v1/hooks``; Zapier keeps the answer (with its
+    ``id``) as ``bundle.subscribeData``."""
+    return {"method": "POST", "url": f"{base_url()}/v1/hooks",
+            "body": {"event": event, "target_url": "{{bundle.targetUrl}}"}}
+
+
+def unsubscribe_request() -> dict[str, Any]:
+    """REST hook ``performUnsubscribe``: ``DELETE /v1/hooks/<id from subscribing>``."""
+    return {"method": "DELETE", "url": f"{base_url()}/v1/hooks/{{{{bundle.subscribeData.id}}}}"}
+
+
 def me_request() -> dict[str, Any]:
     """The authentication test: ``GET /v1/me``."""
     return {"method": "GET", "url": f"{base_url()}/v1/me"}

@@ -75,15 +75,18 @@ def subscribe() -> tuple[Response, int]:
 
 
 @bp.delete("/hooks/<hook_id>")
-def unsubscribe(hook_id: str) -> tuple[str, int]:
+def unsubscribe(hook_id: str) -> Response:
+    """Answers 200 with the removed subscription: Zapier's shorthand ``performUnsubscribe``
+    refuses an empty (204) answer ("Response needs to be JSON")."""
     ctx = context()
     with ctx.services.store.session() as session:
         subscription = session.get(HookSubscription, int(hook_id)) if hook_id.isdigit() else None
         if subscription is None or subscription.tenant != ctx.tenant:
             raise NotFound(f"No hook subscription {hook_id}.")
         cancel_pending(session, subscription.id)
+        body = {**subscription_dict(subscription), "deleted": True}
         session.delete(subscription)
-    return "", 204
+    return jsonify(body)
 
 
 @bp.get("/hooks")

@@ -1,0 +1,38 @@
+"""``flask --app app manifest ...``: write the generated Zapier app, Make app, OpenAPI document
+and the README's operations reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from connector.manifests.files import write_tree
+
+manifest_cli = AppGroup("manifest", help="Generated Zapier/Make apps, OpenAPI and reference.")
+
+_OUTDIR = click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+_BASE_URL = click.option("--base-url", help="The connector's public address, pre-filled in the "
+                                            "connection (default: the user types it).")
+
+
+def _check_base_url(base_url: str | None) -> str | None:
+    if base_url is None:
+        return None
+    url = base_url.strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter("must start with https:// (or http:// for local testing)",
+                                 param_hint="--base-url")
+    return url
+
+
+@manifest_cli.command("zapier")
+@_OUTDIR
+@_BASE_URL
+def zapier_command(outdir: Path, base_url: str | None) -> None:
+    """Write the Zapier CLI app (package.json, index.js, definition.json, README) to OUTDIR."""
+    from connector.manifests.zapier import zapier_files
+
+    written = write_tree(outdir, zapier_files(_check_base_url(base_url)))
+    click.echo(f"wrote {len(written)} files to {outdir}")
