@@ -36,3 +36,14 @@ def zapier_command(outdir: Path, base_url: str | None) -> None:
 
     written = write_tree(outdir, zapier_files(_check_base_url(base_url)))
     click.echo(f"wrote {len(written)} files to {outdir}")
+
+
+@manifest_cli.command("make")
+@_OUTDIR
+@_BASE_URL
+def make_command(outdir: Path, base_url: str | None) -> None:
+    """Write the Make custom app (VS Code extension local layout, makecomapp.json) to OUTDIR."""
+    from connector.manifests.make import make_files
+
+    written = write_tree(outdir, make_files(_check_base_url(base_url)))
+    click.echo(f"wrote {len(written)} files to {outdir}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -20,6 +21,8 @@ from tests.conftest import API_KEY, auth
 from tests.manifests.runtime import NODE_DIR, bundle, call, ok, run_zapier
 from tests.test_hooks import Receiver
 from triggers import TRIGGERS
+
+pytestmark = pytest.mark.node
 
 CREATE = "creates.create_ticket.operation.perform"
 FIND = "searches.find_ticket.operation.perform"
