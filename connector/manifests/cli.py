@@ -47,3 +47,19 @@ def make_command(outdir: Path, base_url: str | None) -> None:
 
     written = write_tree(outdir, make_files(_check_base_url(base_url)))
     click.echo(f"wrote {len(written)} files to {outdir}")
+
+
+@manifest_cli.command("openapi")
+@click.argument("outfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_BASE_URL
+def openapi_command(outfile: Path | None, base_url: str | None) -> None:
+    """Print (or write to OUTFILE) the OpenAPI 3.1 document of the HTTP surface."""
+    from connector.manifests.files import dump_json
+    from connector.manifests.openapi import openapi_document
+
+    text = dump_json(openapi_document(_check_base_url(base_url)))
+    if outfile is None:
+        click.echo(text, nl=False)
+        return
+    write_tree(outfile.parent, {outfile.name: text})
+    click.echo(f"wrote {outfile}")

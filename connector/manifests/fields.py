@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from marshmallow import fields as ma_fields
-from marshmallow import missing, validate
+from marshmallow import Schema, missing, validate
 
 from connector.manifests.zapier_requests import visible_fields
 from connector.operations import Operation
@@ -75,6 +75,8 @@ def input_field(name: str, field: ma_fields.Field) -> InputField:
     default = field.load_default
     lengths = [v for v in field.validators if isinstance(v, validate.Length)]
     ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+    one_of = [v for v in field.validators if isinstance(v, validate.OneOf)]
+    choices = meta.get("choices") or ({str(c): str(c) for c in one_of[0].choices} if one_of else None)
     return InputField(
         key=name,
         label=meta["label"],
@@ -82,7 +84,7 @@ def input_field(name: str, field: ma_fields.Field) -> InputField:
         required=field.required,
         help=meta.get("help", ""),
         placeholder=meta.get("placeholder", ""),
-        choices=meta.get("choices"),
+        choices=choices,
         multiline=meta.get("widget") == "text",
         group=meta.get("group"),
         default=None if default is missing or callable(default) else str(default),
@@ -98,11 +100,10 @@ def input_fields(operation: Operation) -> list[InputField]:
     return [input_field(name, field) for name, field in visible_fields(operation)]
 
 
-def hidden_fields(operation: Operation) -> list[InputField]:
-    """Query parameters the generated apps fill themselves (``limit``, ``since``, ``after_id``…)."""
-    declared = operation.input_schema._declared_fields  # noqa: SLF001 - marshmallow's own registry
-    return [input_field(name, field) for name, field in declared.items()
-            if (field.metadata or {}).get("hidden")]
+def schema_fields(schema: type[Schema]) -> list[InputField]:
+    """Every field of an input schema, hidden ones included (the HTTP surface takes them all)."""
+    declared = schema._declared_fields  # noqa: SLF001 - marshmallow's own registry
+    return [input_field(name, field) for name, field in declared.items()]
 
 
 def group_label(group: str) -> str:
