@@ -45,6 +45,7 @@ test: $(DEV_STAMP) $(NPM_STAMP)
 docs: $(DEV_STAMP)
 	$(VENV)/bin/flask --app app config example --write
 	$(VENV)/bin/flask --app app config docs --write
+	$(VENV)/bin/flask --app app manifest reference --write
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -63,3 +63,18 @@ def openapi_command(outfile: Path | None, base_url: str | None) -> None:
         return
     write_tree(outfile.parent, {outfile.name: text})
     click.echo(f"wrote {outfile}")
+
+
+@manifest_cli.command("reference")
+@click.option("--write", is_flag=True, help="Replace the section in README.md instead of printing it.")
+def reference_command(write: bool) -> None:
+    """Print (or write into README.md) the operations reference."""
+    from connector.cli import replace_section
+    from connector.config import PROJECT_ROOT
+    from connector.manifests.reference import operations_reference
+
+    if write:
+        replace_section(PROJECT_ROOT / "README.md", "operations", operations_reference())
+        click.echo("updated README.md")
+    else:
+        click.echo(operations_reference(), nl=False)
