@@ -10,7 +10,8 @@ Input field ``metadata`` keys (anything else is refused by tests/test_registry.p
 * ``label`` (required), ``help``, ``placeholder``: what the user sees.
 * ``choices``: ``{value: label}`` for a fixed dropdown (the field also validates with ``OneOf``).
 * ``widget``: ``"text"`` for a multi-line box (Zapier ``type: text``, Make ``multiline``).
-* ``dict``: an object of free key/value pairs (Zapier ``dict: true``, Make ``collection``); the
+* ``dict``: an object of free key/value pairs (Zapier ``dict: true``, Make an array of
+  ``key``/``value`` items, since a spec-less Make collection cannot be filled in); the
   field is listed in the schema's ``OBJECT_FIELDS`` and also accepts ``x__key``, ``x[key]``,
   line items and JSON strings.
 * ``list``: a list of primitives (Zapier ``list: true``, Make ``array``).

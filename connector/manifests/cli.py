@@ -3,6 +3,7 @@ and the README's operations reference."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,6 +28,12 @@ def _check_base_url(base_url: str | None) -> str | None:
     return url
 
 
+def _write_app(files: Callable[[str | None], dict[str, str]], outdir: Path,
+               base_url: str | None) -> None:
+    written = write_tree(outdir, files(_check_base_url(base_url)))
+    click.echo(f"wrote {len(written)} files to {outdir}")
+
+
 @manifest_cli.command("zapier")
 @_OUTDIR
 @_BASE_URL
@@ -34,8 +41,7 @@ def zapier_command(outdir: Path, base_url: str | None) -> None:
     """Write the Zapier CLI app (package.json, index.js, definition.json, README) to OUTDIR."""
     from connector.manifests.zapier import zapier_files
 
-    written = write_tree(outdir, zapier_files(_check_base_url(base_url)))
-    click.echo(f"wrote {len(written)} files to {outdir}")
+    _write_app(zapier_files, outdir, base_url)
 
 
 @manifest_cli.command("make")
@@ -45,8 +51,7 @@ def make_command(outdir: Path, base_url: str | None) -> None:
     """Write the Make custom app (VS Code extension local layout, makecomapp.json) to OUTDIR."""
     from connector.manifests.make import make_files
 
-    written = write_tree(outdir, make_files(_check_base_url(base_url)))
-    click.echo(f"wrote {len(written)} files to {outdir}")
+    _write_app(make_files, outdir, base_url)
 
 
 @manifest_cli.command("openapi")

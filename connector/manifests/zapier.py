@@ -22,7 +22,7 @@ from connector.manifests.zapier_requests import (
     subscribe_request,
     unsubscribe_request,
 )
-from connector.operations import Operation, OutputField, Search, Trigger
+from connector.operations import Operation, OutputField, Trigger
 from triggers import TRIGGERS
 
 #: The zapier-platform-core the app is written for (tests/zapier/package.json pins the same).
@@ -32,10 +32,14 @@ INSTANT_SUFFIX = "_instant"
 #: Zapier's default hook ``perform``: the delivered item, as a one-item array.
 HOOK_PERFORM = {"source": "return [bundle.cleanedRequest];", "args": ["z", "bundle"]}
 
-_INPUT_TYPES = {"string": "string", "integer": "integer", "number": "number",
-                "boolean": "boolean", "datetime": "datetime"}
-_OUTPUT_TYPES = {"string": "string", "integer": "integer", "number": "number",
-                 "boolean": "boolean", "datetime": "datetime"}
+#: Neutral scalar types Zapier names the same way (objects and lists are ``dict``/``list`` flags).
+_SCALARS = ("string", "integer", "number", "boolean", "datetime")
+
+
+def _scalar(kind: str) -> str:
+    if kind not in _SCALARS:
+        raise ValueError(f"no Zapier field type for {kind!r}")
+    return kind
 
 
 def auth_fields(base_url: str | None) -> list[dict[str, Any]]:
@@ -62,7 +66,7 @@ def input_field(field: InputField) -> dict[str, Any]:
     elif field.is_list:
         out.update(list=True, type="string")
     else:
-        out["type"] = "text" if field.multiline else _INPUT_TYPES[field.type]
+        out["type"] = "text" if field.multiline else _scalar(field.type)
     if field.help:
         out["helpText"] = field.help
     if field.placeholder:
@@ -83,7 +87,7 @@ def output_field(field: OutputField) -> dict[str, Any]:
     elif field.type == "array":
         out["list"] = True
     else:
-        out["type"] = _OUTPUT_TYPES[field.type]
+        out["type"] = _scalar(field.type)
     return out
 
 
@@ -152,7 +156,6 @@ def search_or_creates_part() -> dict[str, Any]:
 
 def zapier_definition(base_url: str | None = None) -> dict[str, Any]:
     """The whole app definition (what ``index.js`` exports, less the two versions it adds)."""
-    searches: dict[str, Search] = {s.key: s for s in SEARCHES}
     return {
         "version": __version__,
         "platformVersion": ZAPIER_CORE_VERSION,
@@ -165,8 +168,8 @@ def zapier_definition(base_url: str | None = None) -> dict[str, Any]:
         },
         "requestTemplate": request_template(),
         "triggers": triggers_part(),
-        "searches": {key: entry(op, key, {"perform": request_for(op), **fields_part(op)})
-                     for key, op in searches.items()},
+        "searches": {op.key: entry(op, op.key, {"perform": request_for(op), **fields_part(op)})
+                     for op in SEARCHES},
         "creates": {op.key: entry(op, op.key, {"perform": request_for(op), **fields_part(op)})
                     for op in ACTIONS},
         "searchOrCreates": search_or_creates_part(),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.manifests.make import make_files
+from connector.manifests.make import make_files, slug
 from tests.conftest import API_KEY, HALO
 from tests.helpers import record, stub_halo_tickets
 from tests.manifests.iml import render
@@ -137,11 +137,11 @@ def test_identify_modules_and_the_search_module(client, halo, app_files):
 def test_each_watch_module_and_its_epoch_panel_answer_items_make_can_order(client, svc, trigger,
                                                                             app_files):
     record(svc, email=None)  # a submission, and a failure (no customer)
-    request = code(app_files, "module", f"watch-{trigger.key.replace('_', '-')}", "communication")
+    request = code(app_files, "module", f"watch-{slug(trigger.key)}", "communication")
     scope = {"parameters": {"limit": 100}, "epoch": {}}
     response = send(client, app_files, request, scope)
     assert response.status_code == 200, response.get_json()
-    epoch = code(app_files, "module", f"watch-{trigger.key.replace('_', '-')}", "epoch")
+    epoch = code(app_files, "module", f"watch-{slug(trigger.key)}", "epoch")
     panel = send(client, app_files, {**request, **epoch}, scope)
     for item in items_of(response, request, scope):
         spec = request["response"]["trigger"]

@@ -49,6 +49,18 @@ def test_the_app_validates_and_pins_the_core_the_tests_run(zapier_app, tmp_path)
     assert len(run_zapier(broken, [])["validation"]) >= 2
 
 
+def test_zapiers_result_checks_are_on_a_trigger_answering_an_object_fails(zapier_app, live, tmp_path):
+    variant = tmp_path / "object-trigger"
+    shutil.copytree(zapier_app, variant)
+    definition = json.loads((variant / "definition.json").read_text())
+    definition["triggers"]["new_ticket"]["operation"]["perform"]["url"] = \
+        "{{bundle.authData.base_url}}/v1/me"
+    (variant / "definition.json").write_text(json.dumps(definition))
+    (outcome,) = run_zapier(variant, [call(poll("new_ticket"), bundle(live))])["results"]
+    assert not outcome["ok"] and outcome["error"]["name"] == "CheckError"
+    assert "Results must be an array" in outcome["error"]["message"]
+
+
 def test_auth_test_answers_the_connection_label_and_a_bad_key_fails(zapier_app, live):
     good, bad = run_zapier(zapier_app, [
         call("authentication.test", bundle(live)),
