@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import select
 
 from connector.manifests.zapier import ZAPIER_CORE_VERSION
-from connector.store import HookDelivery
+from connector.store import HookDelivery, Submission
 from tests.conftest import API_KEY, auth
 from tests.manifests.runtime import NODE_DIR, bundle, call, ok, run_zapier
 from tests.test_hooks import Receiver
@@ -104,6 +104,10 @@ def test_every_operation_runs_under_zapiers_checks_against_a_live_connector(zapi
     assert ticket["priority"] == "priority" and ticket["ai_enabled"] is False
     assert ticket["origin"] == "zapier" and ticket["external_id"] == "row-1"
     assert ok(minimal)["customer_email"] == "pat@example.com"
+    with live.services.store.session() as session:  # what core really sent for unmapped fields
+        raw = session.get(Submission, ok(minimal)["submission_id"]).raw_body
+    sent = json.loads(raw)
+    assert sent["name"] == "" and sent["metadata"] == "" and sent["traits"] == ""
     assert not rejected["ok"] and "422" in rejected["error"]["message"]
     assert "email" in rejected["error"]["message"] and "user_id" in rejected["error"]["message"]
     assert ok(user)["traits"] == {"email": "sam@example.com", "plan": "team", "mrr": "49",
@@ -124,6 +128,27 @@ def test_every_operation_runs_under_zapiers_checks_against_a_live_connector(zapi
     assert users["user_1"]["custom_fields"] == {"seats": "12", "plan": "pro"}
     assert users["user_2"]["mrr"] == "49" and users["user_2"]["custom_fields"] == {"plan": "team"}
     assert {c["external_id"] for c in live.sandbox("companies")} == {"company_1", "company_2"}
+
+
+def test_find_or_create_finds_what_its_create_made(zapier_app, live):
+    """Zapier runs a search-or-create as the search, then (on a miss) the create with the same
+    inputs; core cannot run the pairing locally, so this runs its two steps in that order."""
+    from actions import SEARCHES_BY_KEY
+
+    pairing = SEARCHES_BY_KEY["find_ticket"].search_or_create
+    search_input = {"external_id": "row-77", "email": "new@example.com"}
+    create_input = {pairing.inputs[key]: value for key, value in search_input.items()}
+    miss, created, again, hit = run_zapier(zapier_app, [
+        call(FIND, bundle(live, search_input)),
+        call(f"creates.{pairing.create}.operation.perform",
+             bundle(live, {**create_input, "subject": "Made on a miss"})),
+        call(f"creates.{pairing.create}.operation.perform",
+             bundle(live, {**create_input, "subject": "Made on a miss"})),
+        call(FIND, bundle(live, search_input)),
+    ])["results"]
+    assert ok(miss) == [] and ok(again) == ok(created)  # a replayed step makes no second ticket
+    assert [item["id"] for item in ok(hit)] == [ok(created)["id"]]
+    assert len(live.sandbox("tickets")) == 1
 
 
 def test_a_form_encoded_variant_and_line_items_reach_halo_as_objects(zapier_app, live, tmp_path):
