@@ -187,12 +187,18 @@ def test_halo_rate_limit_is_a_zapier_throttle_and_the_replay_creates_one_ticket(
     assert [t["subject"] for t in live.sandbox("tickets")] == ["Busy Halo"]
 
 
-def test_a_halo_outage_is_an_error_zapier_shows_with_the_status(zapier_app, live):
-    live.halo_faults("503:1:path=tickets/create")
+@pytest.mark.parametrize(("halo_fault", "status", "code"), [
+    ("503", 503, "halo_unavailable"),  # Halo down: retry later
+    ("401", 502, "halo_credentials"),  # the connector's own Halo key refused: an operator's fix
+])
+def test_halo_trouble_is_an_error_zapier_shows_with_the_status(zapier_app, live, halo_fault,
+                                                                status, code):
+    live.halo_faults(f"{halo_fault}:1:path=tickets/create")
     (outcome,) = run_zapier(zapier_app, [
         call(CREATE, bundle(live, {"email": "jane@example.com", "subject": "Down"}))])["results"]
     assert not outcome["ok"] and outcome["error"]["name"] == "ResponseError"
-    assert json.loads(outcome["error"]["message"])["status"] == 503
+    error = json.loads(outcome["error"]["message"])
+    assert error["status"] == status and json.loads(error["content"])["code"] == code
 
 
 def test_rest_hook_subscribe_deliver_perform_and_unsubscribe(zapier_app, live):
