@@ -30,6 +30,7 @@ from connector.manifests.fields import InputField, input_fields
 from connector.manifests.files import dump_json
 from connector.manifests.zapier_requests import AUTH_FIELDS, CLIENT_HEADER, KIND_PATHS
 from connector.operations import Action, Operation, OutputField, Search, Trigger
+from connector.polling import MAX_LIMIT
 from triggers import TRIGGERS
 
 CONNECTION = "halo-connector"
@@ -118,6 +119,11 @@ def parameter(field: InputField) -> dict[str, Any]:
         out["help"] = field.help
     if field.default is not None:
         out["default"] = int(field.default) if field.type == "integer" else field.default
+    bounds = {"min": field.minimum, "max": field.maximum} if out["type"] in (
+        "integer", "uinteger", "number") else {"max": field.maximum_length}
+    bounds = {key: value for key, value in bounds.items() if value is not None}
+    if bounds:
+        out["validate"] = bounds  # Make refuses what the connector would answer 422 for
     if field.group and not field.required:
         out["advanced"] = True  # "Show advanced settings": customer and company extras
     return out
@@ -176,7 +182,8 @@ def trigger_epoch(trigger: Trigger) -> dict[str, Any]:
 
 def limit_param(help_text: str) -> dict[str, Any]:
     return {"name": "limit", "label": "Maximum number of results", "type": "uinteger",
-            "required": True, "default": DEFAULT_TRIGGER_LIMIT, "help": help_text}
+            "required": True, "default": DEFAULT_TRIGGER_LIMIT, "help": help_text,
+            "validate": {"min": 1, "max": MAX_LIMIT}}
 
 
 def webhook_attach(trigger: Trigger) -> dict[str, Any]:

@@ -73,6 +73,17 @@ def test_every_generated_file_validates_against_makes_own_schemas(app_files):
     assert checked == len(app_files) - 1
 
 
+def test_make_bounds_the_parameters_where_the_connector_would_refuse_them(client, app_files):
+    params = {p["name"]: p for p in code(app_files, "module", "find-ticket", "mappableParams")}
+    assert params["limit"]["validate"] == {"min": 1, "max": 100}
+    assert params["external_id"]["validate"] == {"max": 255}
+    (limit,) = code(app_files, "module", "watch-new-ticket", "staticParams")
+    request = code(app_files, "module", "watch-new-ticket", "communication")
+    for value, status in ((limit["validate"]["max"], 200), (limit["validate"]["max"] + 1, 422)):
+        assert send(client, app_files, request, {"parameters": {"limit": value}, "epoch": {}}
+                    ).status_code == status
+
+
 def test_the_validation_is_real_a_wrong_trigger_is_refused(app_files):
     broken = dict(code(app_files, "module", "watch-new-ticket", "communication"))
     broken["response"] = {**broken["response"], "trigger": {"type": "id"}}
