@@ -1,0 +1,166 @@
+"""``--against URL``: the same cases sent to a running connector, checked against what its Halo
+received.
+
+The connector must run with the sandbox as its Halo (no ``HALO_API_KEY``) and accept the
+harness's key and test secrets (``flask harness env`` prints them). Before each case the
+sandbox is reset and given the case's faults; afterwards ``/sandbox/inspect/...`` says what
+arrived, polled for a few seconds since webhooks and emails are delivered in the background.
+Cases that declare their own Halo replies need the offline stub and are skipped here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import requests
+
+from connector.harness.fixtures import Case
+from connector.harness.inbound import HARNESS_API_KEY, Outgoing, build
+from connector.harness.matching import differences
+from connector.harness.outcome import Observed, Result, compare
+
+#: How long a background delivery may take to reach the sandbox.
+SETTLE_SECONDS = 10.0
+#: Wait this long for deliveries that should produce no Halo call at all.
+QUIET_SECONDS = 0.5
+#: Which inspect listing shows each Halo call, and how to find the item it made.
+INSPECTED = {"tickets/create": "tickets", "users/identify": "users", "companies/identify": "companies"}
+
+
+class AgainstRunner:
+    def __init__(self, url: str, *, api_key: str = HARNESS_API_KEY, timeout: float = 10.0,
+                 settle_seconds: float = SETTLE_SECONDS) -> None:
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.settle_seconds = settle_seconds
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def run(self, case: Case) -> Result:
+        started = time.perf_counter()
+        result = Result(case)
+        if case.halo["replies"] or case.env:
+            result.skipped = ("declares its own Halo replies or settings; replay it offline"
+                              if case.halo["replies"] else "needs its own connector settings")
+            return result
+        try:
+            observed, problems = self.observe(case)
+        except requests.RequestException as error:
+            result.problems = [f"could not reach {self.url}: {type(error).__name__}: {error}"]
+        else:
+            result.observed = observed
+            result.problems = [p for p in compare(case, observed)
+                               if not p.startswith(("missing Halo call", "unexpected Halo call",
+                                                    "Halo call #"))] + problems
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _sandbox(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self.session.request(method, f"{self.url}/sandbox/{path}", timeout=self.timeout,
+                                        **kwargs)
+        response.raise_for_status()
+        return response
+
+    def inspect(self, what: str) -> list[dict[str, Any]]:
+        return self._sandbox("GET", f"inspect/{what}", params={"limit": 1000}).json()
+
+    def send(self, outgoing: Outgoing) -> requests.Response:
+        kwargs: dict[str, Any] = {"headers": outgoing.headers, "timeout": self.timeout}
+        if outgoing.form is not None:
+            kwargs["files"] = {name: (None, value) for name, value in outgoing.form.items()}
+        else:
+            kwargs["data"] = outgoing.body
+        return self.session.request(outgoing.method, f"{self.url}{outgoing.url_path}", **kwargs)
+
+    def observe(self, case: Case) -> tuple[Observed, list[str]]:
+        self._sandbox("POST", "control/reset")
+        self._sandbox("DELETE", "control/faults")
+        now = time.time()
+        for step in case.given:
+            self.send(build(case, step["request"], step["channel"], base_url=self.url,
+                            api_key=self.api_key, now=now))
+        self._wait_for(case.given and self.settle_seconds, lambda: True)
+        before = {what: len(self.inspect(what)) for what in set(INSPECTED.values())}
+        if case.halo.get("faults"):
+            self._sandbox("PUT", "control/faults", json={"spec": case.halo["faults"]})
+        response = self.send(build(case, case.request, case.channel, base_url=self.url,
+                                   api_key=self.api_key, now=now))
+        expected = [call for call in case.halo["calls"] if call["path"] in INSPECTED]
+        wanted = sum(1 for call in expected if call["path"] == "tickets/create")
+        new: dict[str, list[dict[str, Any]]] = {}
+
+        def arrived() -> bool:
+            for what in set(INSPECTED.values()):
+                items = self.inspect(what)
+                new[what] = items[: max(0, len(items) - before[what])]
+            return len(new["tickets"]) >= wanted
+
+        self._wait_for(self.settle_seconds if wanted else QUIET_SECONDS, arrived, quiet=not wanted)
+        self._sandbox("DELETE", "control/faults")
+        try:
+            answer: Any = response.json()
+        except ValueError:
+            answer = response.text
+        observed = Observed(status=response.status_code, json=answer, headers=dict(response.headers),
+                            calls=[])
+        return observed, received_differences(expected, new)
+
+    @staticmethod
+    def _wait_for(seconds: float, done: Callable[[], bool], *, quiet: bool = False) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            finished = done()
+            if (finished and not quiet) or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
+
+
+def ticket_as_sent(ticket: dict[str, Any]) -> dict[str, Any]:
+    """The tickets/create body the sandbox stored, in the request's own keys."""
+    sent = {"user_id": ticket["request"]["user_id"], "email": ticket["request"]["email"],
+            "name": ticket["request"]["name"]}
+    sent.update({key: ticket[key] for key in ("subject", "message", "metadata", "source",
+                                              "priority", "ai_enabled")})
+    return sent
+
+
+def received_differences(expected: list[dict[str, Any]],
+                         new: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Each expected ticket arrived with the expected fields; each identified user/company exists."""
+    problems: list[str] = []
+    tickets = [ticket_as_sent(t) for t in reversed(new.get("tickets", []))]  # oldest first
+    want_tickets = [call["json"] or {} for call in expected if call["path"] == "tickets/create"]
+    if len(tickets) != len(want_tickets):
+        problems.append(f"Halo received {len(tickets)} ticket(s), expected {len(want_tickets)}")
+    for index, (want, got) in enumerate(zip(want_tickets, tickets)):
+        subset = {key: got.get(key) for key in want}
+        problems += [f"Halo ticket #{index + 1} {line[1:]}" for line in differences(want, subset)]
+    for call in expected:
+        body = call["json"] or {}
+        if call["path"] == "users/identify":
+            ids = {u.get("external_id") for u in new.get("users", [])}
+            if body.get("user_id") not in ids:
+                problems.append(f"Halo has no identified user {body.get('user_id')!r}")
+        elif call["path"] == "companies/identify":
+            ids = {c.get("company_id") or c.get("external_id") for c in new.get("companies", [])}
+            if body.get("company_id") not in ids:
+                problems.append(f"Halo has no identified company {body.get('company_id')!r}")
+    return problems
+
+
+def replay_against(url: str, cases: Iterable[Case], *, api_key: str = HARNESS_API_KEY,
+                   on_result: Callable[[Result], None] | None = None) -> Iterator[Result]:
+    runner = AgainstRunner(url, api_key=api_key)
+    try:
+        for case in cases:
+            result = runner.run(case)
+            if on_result is not None:
+                on_result(result)
+            yield result
+    finally:
+        runner.close()
