@@ -183,7 +183,7 @@ def _email(case: Case, request: dict[str, Any], *, base_url: str, api_key: str, 
 
 
 def _mailgun(case: Case, request: dict[str, Any], *, base_url: str, api_key: str, now: float) -> Outgoing:
-    form = dict(request["fields"])
+    form = dict(request["fields_"])
     if request["eml"]:
         form["body-mime"] = case.read_sibling(request["eml"]).decode("utf-8", errors="surrogateescape")
     token = uuid.uuid4().hex

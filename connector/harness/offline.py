@@ -45,7 +45,7 @@ def offline_env(workdir: Path, overrides: Mapping[str, str] | None = None) -> di
         "WORKER_MODE": "external",
         "HALO_MAX_RETRIES": "0",
         "SANDBOX_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",
         **harness_env(),
     }
     env.update(overrides or {})
