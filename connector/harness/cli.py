@@ -25,8 +25,10 @@ harness_cli = AppGroup("harness", help="Replay fixtures (regression cases) and r
 @click.option("--update", is_flag=True, help="Rewrite each fixture's expectations from what "
               "happened (review the diff before committing).")
 @click.option("--junit", type=click.Path(path_type=Path), help="Also write JUnit XML here (CI).")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Offline: replay in this many processes.")
 def replay_command(paths: tuple[Path, ...], against: str | None, api_key: str, update: bool,
-                   junit: Path | None) -> None:
+                   junit: Path | None, jobs: int) -> None:
     """Replay fixtures (default: all of fixtures/) and compare every Halo call and answer."""
     if update and against:
         raise click.UsageError("--update works offline only (it needs the exact Halo calls).")
@@ -43,7 +45,7 @@ def replay_command(paths: tuple[Path, ...], against: str | None, api_key: str, u
     else:
         from connector.harness.offline import replay
 
-        results = list(replay(cases, on_result=progress))
+        results = list(replay(cases, on_result=progress, jobs=jobs))
     seconds = time.perf_counter() - started
     if update:
         from connector.harness.update import write_update

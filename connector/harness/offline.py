@@ -11,6 +11,8 @@ as the background worker would.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import re
 import tempfile
@@ -58,8 +60,12 @@ class FakeHalo:
 
     def __init__(self) -> None:
         from connector.sandbox import SandboxConfig, create_app
+        from connector.sandbox.state import EXTENSION_KEY
 
-        self.sandbox = create_app(SandboxConfig(database_url="sqlite:///:memory:")).test_client()
+        app = create_app(SandboxConfig(database_url="sqlite:///:memory:"))
+        self.sandbox = app.test_client()
+        #: The sandbox's state, reset directly (two HTTP round trips per case otherwise).
+        self.state = app.extensions[EXTENSION_KEY]
         self.calls: list[dict[str, Any]] = []
         self.replies: list[dict[str, Any]] = []
         self.use_sandbox = True
@@ -70,8 +76,8 @@ class FakeHalo:
     def reset(self, halo: Mapping[str, Any] | None) -> None:
         self.calls = []
         if self._dirty:
-            self.sandbox.post("/sandbox/control/reset")
-            self.sandbox.delete("/sandbox/control/faults")
+            self.state.reset()
+            self.state.faults.clear()
             self._dirty = False
         if halo is None:
             self.use_sandbox, self.replies = True, []
@@ -237,11 +243,46 @@ def _plain(value: Any) -> Any:
 
 
 def replay(cases: Iterable[Case], *, on_result: Callable[[Result], None] | None = None,
-           env: Mapping[str, str] | None = None) -> Iterator[Result]:
-    """Replay ``cases`` offline, yielding each result as it is known."""
+           env: Mapping[str, str] | None = None, jobs: int = 1) -> Iterator[Result]:
+    """Replay ``cases`` offline, yielding each result (in order) as it is known.
+
+    ``jobs`` > 1 spreads the cases over that many processes, each with its own connector.
+    """
+    cases = list(cases)
+    if jobs > 1 and len(cases) > 1:
+        yield from _replay_in_processes(cases, on_result, env, jobs)
+        return
     with OfflineRunner(env=env) as runner:
         for case in cases:
             result = runner.run(case)
             if on_result is not None:
                 on_result(result)
             yield result
+
+
+_worker_runner: OfflineRunner | None = None
+
+
+def _start_worker(env: Mapping[str, str] | None) -> None:
+    global _worker_runner
+    _worker_runner = OfflineRunner(env=env)
+    # Runs when the pool closes normally, so the worker's scratch database is removed.
+    multiprocessing.util.Finalize(_worker_runner, _worker_runner.close, exitpriority=10)
+
+
+def _run_in_worker(case: Case) -> Result:
+    assert _worker_runner is not None
+    return _worker_runner.run(case)
+
+
+def _replay_in_processes(cases: list[Case], on_result: Callable[[Result], None] | None,
+                         env: Mapping[str, str] | None, jobs: int) -> Iterator[Result]:
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker, initargs=(env,))
+    try:
+        for result in pool.imap(_run_in_worker, cases, chunksize=4):
+            if on_result is not None:
+                on_result(result)
+            yield result
+    finally:
+        pool.close()
+        pool.join()
