@@ -40,8 +40,7 @@ def live_connector(tmp_path: Path, *, seen: list[Seen] | None = None) -> Iterato
     server = make_server("127.0.0.1", 0, wsgi, threaded=True)
     port = server.server_port
     env = base_env(tmp_path, HALO_API_URL=f"http://127.0.0.1:{port}/sandbox/api/sdk",
-                   SANDBOX_ENABLED="true", WORKER_MODE="embedded", PORT=str(port),
-                   LOG_LEVEL="WARNING", **harness_env())
+                   SANDBOX_ENABLED="true", WORKER_MODE="embedded", PORT=str(port), **harness_env())
     app = create_app(env, start_worker=True)
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -225,3 +225,18 @@ def test_the_cli_prints_the_settings_against_needs(tmp_path, make_app):
     app = make_app(base_env(tmp_path))
     output = app.test_cli_runner().invoke(args=["harness", "env"]).output
     assert f"CONNECTOR_API_KEYS={HARNESS_API_KEY}" in output and "TYPEFORM_SECRET=" in output
+
+
+def test_against_a_connector_without_a_sandbox_checks_answers_only(tmp_path):
+    """A connector on a real Halo key has no /sandbox: answers are compared, faults skipped."""
+    from connector.harness.against import AgainstRunner
+
+    cases = [load_case(FIXTURES_DIR / f"{name}.json") for name in
+             ("zapier/auth_test/bad_key", "zapier/create_ticket/missing_customer",
+              "zapier/create_ticket/halo_503")]
+    with live_connector(tmp_path) as url:
+        runner = AgainstRunner(url)
+        runner._sandbox_available = False  # as a connector talking to a real Halo answers
+        results = [runner.run(case) for case in cases]
+    assert [r.passed for r in results[:2]] == [True, True]
+    assert results[2].skipped and "faults" in results[2].skipped

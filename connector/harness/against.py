@@ -1,11 +1,12 @@
 """``--against URL``: the same cases sent to a running connector, checked against what its Halo
 received.
 
-The connector must run with the sandbox as its Halo (no ``HALO_API_KEY``) and accept the
-harness's key and test secrets (``flask harness env`` prints them). Before each case the
-sandbox is reset and given the case's faults; afterwards ``/sandbox/inspect/...`` says what
-arrived, polled for a few seconds since webhooks and emails are delivered in the background.
-Cases that declare their own Halo replies need the offline stub and are skipped here.
+The connector must accept the harness's key and test secrets (``flask harness env`` prints them).
+With its sandbox as Halo, the sandbox is reset and given the case's faults before each case, and
+``/sandbox/inspect/...`` says afterwards what arrived (polled for a few seconds, since webhooks and
+emails are delivered in the background). With a real Halo test key (no ``/sandbox``) only the
+connector's answers are checked, and cases needing faults are skipped. Cases that declare their
+own Halo replies need the offline stub and are skipped either way.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ class AgainstRunner:
         self.timeout = timeout
         self.settle_seconds = settle_seconds
         self.session = requests.Session()
+        self._sandbox_available: bool | None = None
+
+    @property
+    def sandbox_available(self) -> bool:
+        """False when URL talks to a real Halo (no ``/sandbox``): only answers are checked then."""
+        if self._sandbox_available is None:
+            probe = self.session.get(f"{self.url}/sandbox/inspect/tickets", params={"limit": 1},
+                                     timeout=self.timeout)
+            self._sandbox_available = probe.status_code == 200
+        return self._sandbox_available
 
     def close(self) -> None:
         self.session.close()
@@ -48,11 +59,14 @@ class AgainstRunner:
     def run(self, case: Case) -> Result:
         started = time.perf_counter()
         result = Result(case)
-        if case.halo["replies"] or case.env:
-            result.skipped = ("declares its own Halo replies or settings; replay it offline"
-                              if case.halo["replies"] else "needs its own connector settings")
-            return result
         try:
+            if case.halo["replies"] or case.env:
+                result.skipped = ("declares its own Halo replies or settings; replay it offline"
+                                  if case.halo["replies"] else "needs its own connector settings")
+                return result
+            if case.halo.get("faults") and not self.sandbox_available:
+                result.skipped = "needs sandbox faults; this connector talks to a real Halo"
+                return result
             observed, problems = self.observe(case)
         except requests.RequestException as error:
             result.problems = [f"could not reach {self.url}: {type(error).__name__}: {error}"]
@@ -82,6 +96,8 @@ class AgainstRunner:
         return self.session.request(outgoing.method, f"{self.url}{outgoing.url_path}", **kwargs)
 
     def observe(self, case: Case) -> tuple[Observed, list[str]]:
+        if not self.sandbox_available:
+            return self._answer_only(case), []
         self._sandbox("POST", "control/reset")
         self._sandbox("DELETE", "control/faults")
         now = time.time()
@@ -110,13 +126,16 @@ class AgainstRunner:
 
         self._wait_for(self.settle_seconds if wanted else QUIET_SECONDS, arrived, quiet=not wanted)
         self._sandbox("DELETE", "control/faults")
-        try:
-            answer: Any = response.json()
-        except ValueError:
-            answer = response.text
-        observed = Observed(status=response.status_code, json=answer, headers=dict(response.headers),
-                            calls=[])
-        return observed, received_differences(expected, new)
+        return _observed(response), received_differences(expected, new)
+
+    def _answer_only(self, case: Case) -> Observed:
+        """Against a real Halo test key: send the steps and compare the connector's answer."""
+        now = time.time()
+        for step in case.given:
+            self.send(build(case, step["request"], step["channel"], base_url=self.url,
+                            api_key=self.api_key, now=now))
+        return _observed(self.send(build(case, case.request, case.channel, base_url=self.url,
+                                         api_key=self.api_key, now=now)))
 
     @staticmethod
     def _wait_for(seconds: float, done: Callable[[], bool], *, quiet: bool = False) -> None:
@@ -126,6 +145,14 @@ class AgainstRunner:
             if (finished and not quiet) or time.monotonic() >= deadline:
                 return
             time.sleep(0.05)
+
+
+def _observed(response: requests.Response) -> Observed:
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = response.text
+    return Observed(status=response.status_code, json=answer, headers=dict(response.headers), calls=[])
 
 
 def ticket_as_sent(ticket: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ as the background worker would.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import multiprocessing.util
 import os
@@ -48,7 +49,6 @@ def offline_env(workdir: Path, overrides: Mapping[str, str] | None = None) -> di
         "WORKER_MODE": "external",
         "HALO_MAX_RETRIES": "0",
         "SANDBOX_ENABLED": "false",
-        "LOG_LEVEL": "ERROR",
         **harness_env(),
     }
     env.update(overrides or {})
@@ -152,7 +152,8 @@ class OfflineRunner:
             folder = self.workdir / f"app{len(self._apps)}"
             folder.mkdir(parents=True, exist_ok=True)
             env = offline_env(folder, {**self.base_env, **case_env})
-            app = create_app(env)
+            with _logging_left_alone():
+                app = create_app(env)
             queued: list[int] = []
             services = app.extensions["halo_connector"]
             services.deliveries.bind_queue(
@@ -199,6 +200,19 @@ class OfflineRunner:
             submissions = _submissions(services.store)
         return Observed(status=response.status_code, json=answer, headers=dict(response.headers),
                         calls=list(self.halo.calls), submissions=submissions)
+
+
+@contextmanager
+def _logging_left_alone() -> Iterator[None]:
+    """``create_app`` sets the connector's log levels for the process; a replay inside a test
+    run or a CLI command must not change them for everyone else."""
+    loggers = [logging.getLogger(name) for name in ("connector", "huey", "alembic")]
+    levels = [logger.level for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _scratch_dir() -> str | None:
