@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from connector.harness.fixtures import FIXTURES_DIR, load_case
@@ -10,7 +11,7 @@ from connector.harness.fixtures import FIXTURES_DIR, load_case
 HAPPY_PATH = "happy_path.json"
 
 
-def happy_path_file(operation_key: str):  # type: ignore[no-untyped-def]
+def happy_path_file(operation_key: str) -> Path:
     return FIXTURES_DIR / "zapier" / operation_key / HAPPY_PATH
 
 
