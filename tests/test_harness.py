@@ -203,8 +203,7 @@ def test_record_refuses_what_is_not_a_webhook_or_email(tmp_path, make_app):
 
 
 AGAINST = ["zapier/create_ticket/happy_path", "zapier/find_ticket/by_email", "zapier/create_ticket/halo_503",
-           "zapier/identify_user/with_company", "zapier/find_ticket/happy_path",
-           "webhook/typeform/happy_path", "email/reply_to",
+           "zapier/identify_user/with_company", "webhook/typeform/happy_path", "email/reply_to",
            "zapier/create_ticket/halo_ticket_id_variant"]
 
 
