@@ -8,6 +8,7 @@ Run: ``.venv/bin/python bench/bench_harness.py [JOBS]`` (default JOBS: the numbe
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -49,6 +50,8 @@ def parallel(cases, jobs: int) -> float:
 
 
 def main() -> None:
+    # As `flask harness replay` does: the connector's warnings about expected failures stay quiet.
+    logging.getLogger("connector").setLevel(logging.ERROR)
     jobs = int(sys.argv[1]) if len(sys.argv) > 1 else (os.cpu_count() or 1)
     cases = load_cases()
     wall, cpu = single_process(cases)
