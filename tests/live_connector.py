@@ -3,6 +3,7 @@ embedded worker: what ``flask harness replay --against`` and the Zapier runtime 
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,8 +29,6 @@ def live_connector(tmp_path: Path, *, seen: list[Seen] | None = None) -> Iterato
         if seen is not None and environ.get("PATH_INFO", "").startswith("/v1/"):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
-            import io
-
             environ["wsgi.input"] = io.BytesIO(body)
             seen.append({"method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"],
                          "query": environ.get("QUERY_STRING", ""), "body": body,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
-from app import create_app
 from connector.harness import FIXTURES_DIR, FixtureError, load_cases
 from connector.harness.against import replay_against
 from connector.harness.fixtures import load_case
@@ -207,6 +204,7 @@ AGAINST = ["zapier/create_ticket/happy_path", "zapier/find_ticket/by_email", "za
            "zapier/create_ticket/halo_ticket_id_variant"]
 
 
+@pytest.mark.slow
 def test_against_a_live_connector_with_its_sandbox(tmp_path):
     cases = [load_case(FIXTURES_DIR / f"{name}.json") for name in AGAINST]
     with live_connector(tmp_path) as url:
@@ -232,6 +230,7 @@ def test_the_cli_prints_the_settings_against_needs(tmp_path, make_app):
     assert f"CONNECTOR_API_KEYS={HARNESS_API_KEY}" in output and "TYPEFORM_SECRET=" in output
 
 
+@pytest.mark.slow
 def test_against_a_connector_without_a_sandbox_checks_answers_only(tmp_path):
     """A connector on a real Halo key has no /sandbox: answers are compared, faults skipped."""
     from connector.harness.against import AgainstRunner

@@ -24,9 +24,9 @@ from tests.live_connector import Seen, live_connector
 
 ZAPIER_DIR = Path(__file__).parent / "zapier"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.node, pytest.mark.slow, pytest.mark.skipif(
     NODE is None or not (ZAPIER_DIR / "node_modules" / "zapier-platform-core").is_dir(),
-    reason="needs node and `make tests/zapier/node_modules/.installed`")
+    reason="needs node and `make tests/zapier/node_modules/.installed` (make test installs both)")]
 
 CASES = [case for case in load_cases() if case.channel == "zapier"]
 
