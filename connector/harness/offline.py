@@ -264,7 +264,8 @@ def replay(cases: Iterable[Case], *, on_result: Callable[[Result], None] | None 
     """
     cases = list(cases)
     if jobs > 1 and len(cases) > 1:
-        yield from _replay_in_processes(cases, on_result, env, jobs)
+        with ProcessReplay(jobs, env=env) as processes:
+            yield from processes.run(cases, on_result=on_result)
         return
     with OfflineRunner(env=env) as runner:
         for case in cases:
@@ -289,14 +290,27 @@ def _run_in_worker(case: Case) -> Result:
     return _worker_runner.run(case)
 
 
-def _replay_in_processes(cases: list[Case], on_result: Callable[[Result], None] | None,
-                         env: Mapping[str, str] | None, jobs: int) -> Iterator[Result]:
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker, initargs=(env,))
-    try:
-        for result in pool.imap(_run_in_worker, cases, chunksize=4):
+class ProcessReplay:
+    """Offline replay spread over ``jobs`` processes, each with its own connector and database
+    (kept for the pool's life, so several runs pay the start-up once)."""
+
+    def __init__(self, jobs: int, *, env: Mapping[str, str] | None = None) -> None:
+        self.pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker,
+                                                             initargs=(env,))
+
+    def run(self, cases: Iterable[Case], *,
+            on_result: Callable[[Result], None] | None = None) -> Iterator[Result]:
+        for result in self.pool.imap(_run_in_worker, cases, chunksize=4):
             if on_result is not None:
                 on_result(result)
             yield result
-    finally:
-        pool.close()
-        pool.join()
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+    def __enter__(self) -> ProcessReplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
