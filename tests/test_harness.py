@@ -81,6 +81,10 @@ def test_declared_replies_that_go_unused_fail_as_missing_calls(runner):
      "only authData, inputData and meta"),
     ({"request": {"operation": "make_coffee", "bundle": {}}}, "request.operation", "expected one of"),
     ({"surprise": 1}, "surprise", "Unknown field"),
+    ({"expect": {"status": 201, "json": {"id": "<any:integer>"}}}, "expect.json.id",
+     "unknown wildcard <any:integer>; expected one of <any>, <any:int>"),
+    ({"channel": "email", "request": {"eml": "missing.eml"}}, "request.eml",
+     "expected a file missing.eml beside the fixture"),
 ])
 def test_a_malformed_fixture_names_the_file_the_field_and_what_is_expected(tmp_path, document, field,
                                                                           expected):

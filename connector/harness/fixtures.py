@@ -264,6 +264,11 @@ def load_case(path: Path, root: Path | None = None) -> Case:
     for step, request in zip(data["given"], loaded[1:]):
         step["request"] = request
     _check_operation(path, data["channel"], loaded[0])
+    for (field, channel, _), request in zip(requests, loaded):
+        _check_files(path, field, channel, request)
+    _check_wildcards(path, "expect.json", data["expect"].get("json"))
+    for index, call in enumerate(data["halo"]["calls"]):
+        _check_wildcards(path, f"halo.calls.{index}.json", call.get("json"))
     return Case(path=path, name=case_name(path, root), description=data["description"],
                 channel=data["channel"], request=loaded[0], halo=data["halo"],
                 expect=data["expect"], given=data["given"], tags=data["tags"], env=data["env"],
@@ -278,6 +283,27 @@ def _check_operation(path: Path, channel: str, request: dict[str, Any]) -> None:
     if request["operation"] not in operations():
         raise FixtureError(path, {"request.operation": f"expected one of "
                                                        f"{', '.join(sorted(operations()))}"})
+
+
+def _check_files(path: Path, field: str, channel: str, request: dict[str, Any]) -> None:
+    name = request.get("eml") if channel in ("email", "mailgun") else None
+    if name and not (path.parent / name).is_file():
+        raise FixtureError(path, {f"{field}.eml": f"expected a file {name} beside the fixture"})
+
+
+def _check_wildcards(path: Path, field: str, value: Any) -> None:
+    """A misspelt wildcard would silently compare as text: refuse it, naming the known ones."""
+    from connector.harness.matching import WILDCARDS
+
+    if isinstance(value, str) and value.startswith("<any") and value not in WILDCARDS:
+        raise FixtureError(path, {field: f"unknown wildcard {value}; expected one of "
+                                         f"{', '.join(WILDCARDS)}"})
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_wildcards(path, f"{field}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_wildcards(path, f"{field}.{index}", item)
 
 
 def fixture_files(paths: Iterable[Path | str] = ()) -> list[Path]:

@@ -29,7 +29,7 @@ import responses
 from flask import Flask
 from sqlalchemy import select
 
-from connector.harness.fixtures import Case
+from connector.harness.fixtures import Case, FixtureError
 from connector.harness.inbound import HARNESS_API_KEY, Outgoing, build, harness_env
 from connector.harness.outcome import Observed, Result, compare
 from connector.store import Submission
@@ -166,6 +166,8 @@ class OfflineRunner:
         result = Result(case)
         try:
             observed = self.observe(case)
+        except FixtureError as error:
+            result.problems = [error.message]
         except Exception as error:  # a crash in the connector is a failed case, not a dead run
             result.problems = [f"replay crashed: {type(error).__name__}: {error}"]
         else:
