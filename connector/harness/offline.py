@@ -73,15 +73,19 @@ class FakeHalo:
         #: The sandbox holds data or faults from an earlier case (reset only then: it is not free).
         self._dirty = False
 
-    def reset(self, halo: Mapping[str, Any] | None) -> None:
+    def reset(self) -> None:
+        """Forget the previous case: no calls, no replies, an empty sandbox without faults."""
         self.calls = []
+        self.use_sandbox, self.replies = True, []
         if self._dirty:
             self.state.reset()
             self.state.faults.clear()
             self._dirty = False
-        if halo is None:
-            self.use_sandbox, self.replies = True, []
-            return
+
+    def answer_as(self, halo: Mapping[str, Any]) -> None:
+        """Answer the case's own request as its fixture says (what ``given`` steps left in the
+        sandbox stays there)."""
+        self.calls = []
         self.use_sandbox = halo["sandbox"]
         self.replies = [dict(reply) for reply in halo["replies"]]
         if halo.get("faults"):
@@ -183,13 +187,13 @@ class OfflineRunner:
         queued.clear()
         client = app.test_client()
         now = self.clock()
-        self.halo.reset(None)
+        self.halo.reset()
         self.halo.recording = False
         for step in case.given:
             _send(client, build(case, step["request"], step["channel"], base_url=BASE_URL,
                                 api_key=HARNESS_API_KEY, now=now))
             _drain(services, queued)
-        self.halo.reset(case.halo)
+        self.halo.answer_as(case.halo)
         self.halo.recording = True
         response = _send(client, build(case, case.request, case.channel, base_url=BASE_URL,
                                        api_key=HARNESS_API_KEY, now=now))
