@@ -40,6 +40,8 @@ INSPECTED = {"tickets/create": "tickets", "users/identify": "users", "companies/
 
 
 class AgainstRunner:
+    """Replays cases over HTTP against one running connector (see the module docstring)."""
+
     def __init__(self, url: str, *, api_key: str = HARNESS_API_KEY, timeout: float = 10.0,
                  settle_seconds: float = SETTLE_SECONDS) -> None:
         self.url = url.rstrip("/")
