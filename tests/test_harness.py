@@ -248,3 +248,25 @@ def test_against_a_connector_without_a_sandbox_checks_answers_only(tmp_path):
         results = [runner.run(case) for case in cases]
     assert [r.passed for r in results[:2]] == [True, True]
     assert results[2].skipped and "faults" in results[2].skipped
+
+
+def test_zapier_curlies_render_as_zapier_platform_core_renders_them():
+    from connector.harness.zapier import RenderError, bundle_bank, render, render_bundle
+
+    bank = bundle_bank({"inputData": {"n": 5, "flag": False, "tags": ["a", "b"], "meta": {"k": "v"},
+                                      "none": None}})
+    template = {"whole": "{{bundle.inputData.tags}}", "obj": "{{bundle.inputData.meta}}",
+                "key": "{{bundle.inputData.meta.k}}", "n": "{{bundle.inputData.n}}",
+                "text": "n={{bundle.inputData.n}} {{bundle.inputData.flag}}",
+                "unmapped": "{{bundle.inputData.missing}}", "null": "{{bundle.inputData.none}}",
+                "mixed": "x-{{bundle.inputData.missing}}-y"}
+    assert render(template, bank) == {"whole": ["a", "b"], "obj": {"k": "v"}, "key": "v", "n": 5,
+                                      "text": "n=5 false", "unmapped": "", "null": "", "mixed": "x--y"}
+    with pytest.raises(RenderError, match="Variable `bundle.inputData.tags` is an array"):
+        render("tags: {{bundle.inputData.tags}}", bank)
+    request = render_bundle("find_ticket", {"authData": {"base_url": "https://c.example.com",
+                                                         "api_key": "k"},
+                                            "inputData": {"email": "a@example.com"}})
+    assert request.method == "GET" and request.path == "/v1/searches/find_ticket"
+    assert ("email", "a@example.com") in request.query and ("external_id", "") in request.query
+    assert request.headers["Authorization"] == "Bearer k" and request.json is None
