@@ -24,7 +24,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineRunner]:
     env = {**backends.queue_env()}
     if backends.production():
         env["DATABASE_URL"] = backends.database_url(folder)
-    with OfflineRunner(workdir=folder, env=env) as replaying:
+    # Embedded: the runner's own scratch folder (memory-backed when the machine has one).
+    with OfflineRunner(env=env) as replaying:
         yield replaying
 
 
