@@ -153,7 +153,9 @@ def deliveries_replay(submission_id: int) -> None:
 
 def register_cli(app: Flask) -> None:
     from connector.email.cli import email_cli
+    from connector.harness.cli import harness_cli
     from connector.manifests.cli import manifest_cli
 
-    for command in (worker_command, db_cli, config_cli, deliveries_cli, email_cli, manifest_cli):
+    for command in (worker_command, db_cli, config_cli, deliveries_cli, email_cli, manifest_cli,
+                    harness_cli):
         app.cli.add_command(command)
