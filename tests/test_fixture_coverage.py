@@ -3,14 +3,18 @@ operation's declared sample has the same shape as its replayed happy-path answer
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 import pytest
 
 from actions import ACTIONS, SEARCHES
 from connector.harness import happy_path_sample, load_cases
-from connector.harness.matching import WILDCARDS
-from connector.harness.samples import happy_path_file
+from connector.harness.matching import WILDCARDS, differences
+from connector.harness.samples import happy_path_file, sample_for
+from connector.manifests.make import make_files
+from connector.manifests.zapier import zapier_definition
 from connector.sources import SOURCES
 from triggers import TRIGGERS
 
@@ -81,3 +85,29 @@ def test_happy_path_samples_keep_their_wildcards_for_ids_and_times():
     sample = happy_path_sample("create_ticket")
     assert sample["id"] in WILDCARDS and sample["created_at"] == "<any:datetime>"
     assert sample["subject"] and sample["customer_email"].endswith("@example.com")
+
+
+
+MAKE_SAMPLES = [json.loads(text) for path, text in make_files().items()
+                if path.endswith(".samples.iml.json")]
+ZAPIER = zapier_definition("https://connector.example.com")
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.key)
+def test_the_generated_apps_show_the_replayed_answer(operation):
+    """Zapier's ``sample`` and Make's samples are the happy-path answer with its wildcards filled
+    from the declared sample: real replayed answers, not hand-written ones."""
+    replayed = happy_path_sample(operation.key)
+    shown = sample_for(operation)
+    assert differences(replayed, shown) == []
+    for key, value in replayed.items():
+        wildcard = isinstance(value, str) and value in WILDCARDS
+        assert shown[key] == (operation.sample[key] if wildcard else value)
+    section = {"action": "creates", "search": "searches", "trigger": "triggers"}[operation.kind]
+    assert ZAPIER[section][operation.key]["operation"]["sample"] == shown
+    assert shown in MAKE_SAMPLES
+
+
+def test_a_fixture_wildcard_without_a_declared_value_is_refused():
+    with pytest.raises(ValueError, match="declared sample has no <any:"):
+        sample_for(dataclasses.replace(OPERATIONS[0], sample={}))

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from actions import ACTIONS, SEARCHES
+from connector.harness.samples import sample_for
 from connector.manifests.fields import InputField, input_fields
 from connector.manifests.files import dump_json
 from connector.manifests.zapier_requests import AUTH_FIELDS, CLIENT_HEADER, KIND_PATHS
@@ -222,7 +223,7 @@ def module_code(operation: Operation, communication: dict[str, Any],
         "staticParams": ("static-params", static),
         "mappableParams": ("mappable-params", mappable),
         "interface": ("interface", interface(operation.output_fields)),
-        "samples": ("samples", dict(operation.sample)),
+        "samples": ("samples", sample_for(operation)),
     }
 
 

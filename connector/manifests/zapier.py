@@ -12,6 +12,7 @@ from typing import Any
 
 from actions import ACTIONS, SEARCHES
 from connector import __version__
+from connector.harness.samples import sample_for
 from connector.manifests.fields import InputField, group_label, groups, input_fields
 from connector.manifests.files import dump_json
 from connector.manifests.zapier_requests import (
@@ -104,7 +105,7 @@ def fields_part(operation: Operation) -> dict[str, Any]:
     fields = input_fields(operation)
     part: dict[str, Any] = {
         "outputFields": [output_field(f) for f in operation.output_fields],
-        "sample": dict(operation.sample),
+        "sample": sample_for(operation),
     }
     if fields:
         part["inputFields"] = [input_field(f) for f in fields]
