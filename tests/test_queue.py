@@ -76,3 +76,23 @@ def test_first_request_starts_the_embedded_worker_and_cli_apps_never_do(tmp_path
     assert not svc.worker.running
     app.test_client().get("/health")
     assert svc.worker.running
+
+
+def test_the_sqlite_queue_skips_the_disk_sync_that_the_records_pay(tmp_path: Path):
+    """Records commit with a full sync before any 2xx; the queue only wakes workers (the sweep
+    re-enqueues lost wake-ups), so its file commits with synchronous=NORMAL and no second fsync."""
+    from connector.config import load_settings
+    from connector.delivery.queue import make_huey
+    from connector.store import Store
+
+    env = {**base_env(tmp_path), "REDIS_URL": ""}
+    settings = load_settings(env)
+    queue = make_huey(settings)
+    queue.enqueue  # noqa: B018 - the storage connects lazily
+    synchronous = queue.storage.conn.execute("PRAGMA synchronous").fetchone()[0]
+    assert synchronous == 1
+    if settings.database_url.startswith("sqlite"):
+        store = Store(settings.database_url)
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        store.engine.dispose()

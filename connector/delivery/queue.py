@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, RedisHuey, crontab
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
 from connector.config import DEFAULT_VAR_DIR, Settings
 from connector.delivery.service import Deliveries
@@ -31,8 +32,23 @@ def make_huey(settings: Settings) -> Huey:
     """Redis when configured, else a SQLite queue file beside the SQLite database (or in var/)."""
     if settings.redis_url:
         return RedisHuey(settings.queue_name, url=settings.redis_url, results=False, utc=True)
-    return SqliteHuey(settings.queue_name, filename=str(queue_file(settings)), results=False,
-                      utc=True, fsync=True, timeout=30)
+    return Huey(settings.queue_name, storage_class=QueueFileStorage, filename=str(queue_file(settings)),
+                results=False, utc=True, timeout=30)
+
+
+class QueueFileStorage(SqliteStorage):
+    """Huey's SQLite storage, committing without waiting for the disk (``synchronous=NORMAL``).
+
+    The queue only wakes workers: the records are committed with a full sync before any 2xx,
+    and the sweep re-enqueues whatever is due and unclaimed. So a wake-up lost to a power cut
+    costs at most a sweep interval, never a submission, while a synced queue write would double
+    the disk waits of every webhook ack. In WAL mode NORMAL cannot corrupt the file.
+    """
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
 
 
 def queue_file(settings: Settings) -> Path:
