@@ -264,8 +264,9 @@ def children(pid: int) -> list[int]:
 # --- Typeform deliveries -----------------------------------------------------------------------
 
 
-def typeform_body(event_id: str, *, email: str = "pat@example.com", note: str = "") -> bytes:
-    """A realistic Typeform ``form_response`` with example.com data."""
+def typeform_body(event_id: str, *, email: str = "pat@example.com", note: str = "",
+                  hidden: Mapping[str, str] | None = None) -> bytes:
+    """A realistic Typeform ``form_response`` with example.com data (``hidden``: hidden fields)."""
     payload = {
         "event_id": event_id,
         "event_type": "form_response",
@@ -274,7 +275,7 @@ def typeform_body(event_id: str, *, email: str = "pat@example.com", note: str = 
             "token": event_id,
             "submitted_at": "2026-11-27T10:00:00Z",
             "landed_at": "2026-11-27T09:58:00Z",
-            "hidden": {},
+            "hidden": dict(hidden or {}),
             "definition": {
                 "id": "bench01",
                 "title": "Support request",

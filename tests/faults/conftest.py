@@ -98,8 +98,11 @@ class Deployment:
         return found
 
     def wait_delivered(self, event_ids: list[str], timeout: float) -> None:
-        wait_until(lambda: all(self.statuses().get(e) == "delivered" for e in event_ids), timeout,
-                   f"{len(event_ids)} submissions to be delivered (now: {self.statuses()})")
+        try:
+            wait_until(lambda: all(self.statuses().get(e) == "delivered" for e in event_ids), timeout,
+                       f"{len(event_ids)} submissions to be delivered")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; statuses {self.statuses()}\n{self.logs()}") from None
 
     def assert_exactly_once(self, event_ids: list[str]) -> None:
         """What the sandbox received: one ticket per event, nothing else; the records agree."""
