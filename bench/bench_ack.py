@@ -146,15 +146,16 @@ def main() -> int:
     for backend in backends:
         print(f"{backend}: {args.rounds} rounds of {args.seconds:g} s, {args.connections} connections", flush=True)
         r = run_backend(backend, args)
-        passed = r["ratio"] >= 0.5 and r["rate_p99"] <= 50 and r["bad"] == 0
-        verdicts.append(passed)
+        ratio_ok, p99_ok = r["ratio"] >= 0.5, r["rate_p99"] <= 50 and r["bad"] == 0
+        verdicts.append(ratio_ok and p99_ok)
         print(f"{backend}: connector {r['connector_rps']:.0f} req/s (p50 {r['connector_p50']:.1f} ms, "
               f"p99 {r['connector_p99']:.1f} ms) / bare Flask {r['bare_rps']:.0f} req/s (p50 "
-              f"{r['bare_p50']:.1f} ms, p99 {r['bare_p99']:.1f} ms) = ratio {r['ratio']:.2f} (target >= 0.5)")
+              f"{r['bare_p50']:.1f} ms, p99 {r['bare_p99']:.1f} ms) = ratio {r['ratio']:.2f} "
+              f"(target >= 0.5) -> {'PASS' if ratio_ok else 'FAIL'}")
         print(f"{backend}: at {args.rate:g} req/s open loop: connector p50 {r['rate_p50']:.1f} ms, "
               f"p99 {r['rate_p99']:.1f} ms (target <= 50); bare p50 {r['bare_rate_p50']:.1f} ms, "
               f"p99 {r['bare_rate_p99']:.1f} ms; answers not 2xx: {r['bad']:.0f} -> "
-              f"{'PASS' if passed else 'FAIL'}", flush=True)
+              f"{'PASS' if p99_ok else 'FAIL'}", flush=True)
     return 0 if all(verdicts) else 1
 
 
