@@ -459,8 +459,11 @@ class Backlog:
             count, oldest = session.execute(
                 select(func.count(), func.min(Submission.received_at))
                 .where(Submission.status.in_(waiting))).one()
+            delivered = session.execute(select(func.count()).where(
+                Submission.status == Status.DELIVERED)).scalar_one()
         age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-        return {"undelivered": float(count), "oldest_age_s": age, "queue": float(self.huey.pending_count())}
+        return {"undelivered": float(count), "oldest_age_s": age, "queue": float(self.huey.pending_count()),
+                "delivered": float(delivered)}
 
     def close(self) -> None:
         self.store.dispose()

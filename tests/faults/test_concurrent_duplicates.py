@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
 
 from tests.faults.conftest import send
+
+pytestmark = pytest.mark.slow
 
 COPIES = 10
 

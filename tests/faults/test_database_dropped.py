@@ -15,10 +15,13 @@ import time
 import uuid
 
 import psycopg
+import pytest
 import requests
 
 from tests import backends
 from tests.faults.conftest import production_only, send
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 STORM_SECONDS = 4.0
 

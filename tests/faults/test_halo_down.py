@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+
 from bench import common
 from tests.faults.conftest import send, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def test_halo_down_then_back_delivers_each_submission_once(deployment):

@@ -8,7 +8,11 @@ after that answer, whatever the (shorter) backoff would have chosen.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.faults.conftest import send
+
+pytestmark = pytest.mark.slow
 
 RETRY_AFTER = 2.0
 STORM = 12

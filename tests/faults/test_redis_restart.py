@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.faults.conftest import production_only, send, wait_until
+
+pytestmark = pytest.mark.slow
 
 DOWN_SECONDS = 5.0
 THREADS = 2

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
 
-from connector.delivery.queue import queue_file
 from connector.config import load_settings
+from connector.delivery.queue import queue_file
 from tests import backends
 from tests.faults.conftest import OwnRedis, send
+
+pytestmark = pytest.mark.slow
 
 
 @contextmanager

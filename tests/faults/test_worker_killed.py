@@ -18,11 +18,14 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
 from sqlalchemy import select
 
 from connector.store import Submission
 from connector.store.types import utcnow
 from tests.faults.conftest import send, wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def _routes(deployment) -> str:
