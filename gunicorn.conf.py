@@ -15,6 +15,8 @@ from connector.logs import RedactingFilter
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
+# Several gunicorns on one host would share the default control socket path; nothing uses it.
+control_socket_disable = True
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Senders give up after 10 s (Tally, GitHub) or 1 s (Sentry); nothing here should take long.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

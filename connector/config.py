@@ -227,6 +227,9 @@ VARIABLES: tuple[Var, ...] = (
         "duplicate).", _choice("hold", "retry"), "hold", "Storage"),
     Var("DELIVERY_RETRY_HOURS", "How long a delivery to Halo is retried before it is dead-lettered.",
         _float_range(0.01, 24 * 30), "72", "Storage"),
+    Var("DELIVERY_LEASE_SECONDS", "How long a worker holds a submission it is delivering; if the "
+        "worker dies, another takes it over after this (longer than the slowest delivery).",
+        _float_range(1, 3600), "300", "Storage"),
     # Web
     Var("PUBLIC_URL", "The address Zapier, Make and webhook senders reach this service at (e.g. "
         "https://connector.example.com): used in the generated apps and to check signatures that "
@@ -307,6 +310,7 @@ class Settings:
     environ: Mapping[str, str] = field(repr=False, default_factory=dict)
     hooks_allow_private_targets: bool = False
     hooks_retry_seconds: float = 24 * 3600
+    delivery_lease_seconds: float = 300.0
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A raw variable that is not part of the fixed set (e.g. ``<SENDER>_SECRET``)."""
@@ -399,6 +403,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         environ=env,
         hooks_allow_private_targets=values["HOOKS_ALLOW_PRIVATE_TARGETS"],
         hooks_retry_seconds=values["HOOKS_RETRY_HOURS"] * 3600,
+        delivery_lease_seconds=values["DELIVERY_LEASE_SECONDS"],
     )
 
 

@@ -48,6 +48,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     routes = routes_from_settings(settings)
     deliveries = Deliveries(store, halo, retry_seconds=settings.delivery_retry_seconds,
                             ambiguous=settings.ambiguous_delivery,
+                            lease_seconds=settings.delivery_lease_seconds,
                             reader=lambda submission: renormalize(submission, settings, routes))
     hooks = HookSender(store, allow_private=settings.hooks_allow_private_targets,
                        retry_seconds=settings.hooks_retry_seconds)

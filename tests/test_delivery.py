@@ -350,3 +350,48 @@ def test_a_synchronous_failure_is_recorded_as_failed_and_raised_not_retried(stor
         outcome = worker.deliver_now(recorded.submission_id, request(subject="Fixed"))
         assert json.loads(halo.calls[0].request.body)["subject"] == "Fixed"
     assert outcome.status == Status.DELIVERED
+
+
+# --- a dropped database connection while recording the outcome --------------------------------
+
+
+def _drop_connection_once(monkeypatch, method: str, invalidated: bool = True) -> list[int]:
+    """Make ``Deliveries.<method>`` fail once as if the database dropped the connection."""
+    from sqlalchemy.exc import OperationalError
+
+    original = getattr(Deliveries, method)
+    calls: list[int] = []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"),
+                                   connection_invalidated=invalidated)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Deliveries, method, flaky)
+    return calls
+
+
+@responses.activate
+def test_a_ticket_halo_created_is_recorded_again_when_the_connection_drops(store, clock, queue, monkeypatch):
+    """Only this process knows Halo created the ticket: losing that would hold it as ambiguous."""
+    responses.post(f"{HALO}/tickets/create", json={"id": "t_1"})
+    calls = _drop_connection_once(monkeypatch, "_record_success")
+    submission_id = record(store).submission_id
+    outcome = deliveries(store, clock, queue).deliver(submission_id)
+    assert outcome.status == Status.DELIVERED and len(calls) == 2
+    assert status_of(store, submission_id).status == Status.DELIVERED
+    assert len(responses.calls) == 1 and count(store, Ticket) == 1
+
+
+@responses.activate
+def test_other_database_errors_while_recording_are_not_retried(store, clock, queue, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    responses.post(f"{HALO}/tickets/create", json={"id": "t_1"})
+    calls = _drop_connection_once(monkeypatch, "_record_success", invalidated=False)
+    submission_id = record(store).submission_id
+    with pytest.raises(OperationalError):
+        deliveries(store, clock, queue).deliver(submission_id)
+    assert len(calls) == 1

@@ -83,6 +83,21 @@ def test_the_same_event_twice_is_acknowledged_twice_and_stored_once(app, client)
     assert len(submissions(app)) == 1
 
 
+def test_a_sender_retry_wakes_a_worker_again_only_while_the_submission_is_pending(app, client, halo):
+    """The first request may have died between its insert and its wake-up (tests/faults)."""
+    woken: list[int] = []
+    with app.app_context():
+        services().deliveries.bind_queue(lambda submission_id, eta: woken.append(submission_id))
+    raw = (WEBHOOKS / "typeform_basic.json").read_bytes()
+    first = post_typeform(client, raw).get_json()["submissions"]
+    post_typeform(client, raw)
+    assert woken == first * 2
+    halo.post(f"{HALO}/tickets/create", json={"id": "t_1"})
+    deliver_all(app)
+    post_typeform(client, raw)
+    assert woken == first * 2  # delivered: nothing to wake anyone for
+
+
 @pytest.mark.parametrize("signature", ["sha256=AAAA", typeform_signature(b"other body"),
                                        typeform_signature(b"x", "wrong-secret")])
 def test_a_bad_signature_is_401_and_nothing_is_stored_or_logged(app, client, caplog, signature):

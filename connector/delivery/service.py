@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from connector.errors import (
     ConnectorError,
@@ -47,6 +49,9 @@ WORKER_BACKOFF = Backoff(base=2.0, cap=3600.0, floor=1.0)
 #: Due work that has waited this long past its time is assumed lost from the queue.
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_BATCH = 1000
+#: Pauses before recording a Halo call's outcome again when the database dropped the connection.
+RECORD_RETRY_PAUSES = (0.1, 0.5, 2.0)
+T = TypeVar("T")
 
 
 _SUBMISSION_AND_TICKET = (select(Submission.tenant, Submission.channel, Ticket.id)
@@ -173,12 +178,27 @@ class Deliveries:
         try:
             payload, created = self._call_halo(submission_id, attempts, request, creating=creating)
         except ConnectorError as error:
-            outcome = self._record_failure(submission_id, attempts, error, attempt_row,
-                                           synchronous=synchronous)
+            outcome = self._reconnecting(lambda: self._record_failure(
+                submission_id, attempts, error, attempt_row, synchronous=synchronous))
             if synchronous:
                 raise
             return outcome
-        return self._record_success(submission_id, request, payload, created, attempt_row)
+        return self._reconnecting(lambda: self._record_success(
+            submission_id, request, payload, created, attempt_row))
+
+    def _reconnecting(self, record: Callable[[], T]) -> T:
+        """Run ``record`` (one transaction) again on a fresh connection if the database dropped
+        ours. Only this process knows how the Halo call ended: losing that on a dropped
+        connection would turn a created ticket into an ambiguous one (held, or sent twice)."""
+        for pause in (*RECORD_RETRY_PAUSES, None):
+            try:
+                return record()
+            except DBAPIError as error:
+                if not error.connection_invalidated or pause is None:
+                    raise
+                log.warning("database connection lost while recording a delivery; again in %.1f s", pause)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
 
     def _claim(self, submission_id: int, claimable: Any,
                replace: TicketRequest | None) -> tuple[int, TicketRequest] | None:

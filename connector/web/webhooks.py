@@ -68,7 +68,10 @@ def receive(route: str, secret: str | None = None) -> tuple[Response, int]:
         ids.append(recorded.submission_id)
         if recorded.duplicate:
             duplicates += 1
-        else:
+        if not recorded.duplicate or recorded.status == Status.PENDING:
+            # A retried delivery of a submission still pending may mean the first request died
+            # between its insert and its wake-up; waking again is harmless (claims are atomic)
+            # and spares the wait for the sweep.
             svc.deliveries.enqueue(recorded.submission_id)
     body: dict[str, Any]
     if ids:

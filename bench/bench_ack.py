@@ -1,0 +1,163 @@
+"""Webhook ack: a signed Typeform delivery (verify, parse, durable insert, wake-up) under gunicorn,
+against a bare Flask endpoint under the same settings, in the same run.
+
+What it measures, per backend (embedded: SQLite + SqliteHuey; production: PostgreSQL + Redis):
+
+* throughput: ``wrk`` (closed loop, ``--connections`` connections, ``--seconds`` per run) posting
+  pre-signed Typeform bodies, each a new event (so every request is a real insert, not a
+  duplicate), to ``POST /hooks/typeform`` of the connector, and the same bodies to
+  bench/bare_app.py; rounds alternate bare/connector and the medians are compared.
+  Target (DESIGN.md, issues 4 and 7): connector / bare >= 0.5.
+* p50/p99 at a fixed 100 requests/s: an open-loop Python sender (latency counted from when each
+  request was due, so stalls are not hidden), ``--rate-seconds`` long. Target: p99 <= 50 ms.
+
+Both servers run gunicorn with the project's gunicorn.conf.py (GUNICORN_WORKERS defaults to the
+number of cores, 4 threads each); no delivery worker runs, so the numbers are the web side's.
+wrk runs on the same machine and takes CPU from the server: the ratio is fair, the absolute
+numbers are a floor.
+
+Run:  .venv/bin/python bench/bench_ack.py --backend embedded|production|both [--seconds 10] [--rounds 3]
+Needs wrk (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+LUA = Path(__file__).resolve().parent / "wrk_post.lua"
+WRK_THREADS = 2
+
+
+def write_bodies(path: Path, count: int) -> None:
+    """``count`` signed Typeform deliveries, each its own event, one ``signature<TAB>body`` a line."""
+    prefix = uuid.uuid4().hex[:8]
+    with path.open("w") as out:
+        for number in range(count):
+            raw = common.typeform_body(f"ack-{prefix}-{number}", email=f"customer{number}@example.com")
+            out.write(common.typeform_headers(raw)["Typeform-Signature"] + "\t" + raw.decode() + "\n")
+
+
+def wrk(base: str, bodies: Path, *, seconds: float, connections: int) -> dict[str, float]:
+    """One wrk run: requests/s, p50 and p99 in ms, and how many answers were not 2xx."""
+    out = subprocess.run(
+        ["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{seconds:g}s", "--latency",
+         "-s", str(LUA), f"{base}/hooks/typeform", "--", str(bodies), str(WRK_THREADS)],
+        check=True, capture_output=True, text=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            "p50_ms": _ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+            "p99_ms": _ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+            "requests": float(total.group(1)) if total else 0.0,
+            "bad": float(non_2xx.group(1)) if non_2xx else 0.0,
+            "socket_errors": 1.0 if errors else 0.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def fixed_rate(base: str, *, rate: float, seconds: float) -> dict[str, float]:
+    """Open-loop signed Typeform deliveries at ``rate``/s: p50/p99 in ms, and answers not 202."""
+    prefix = uuid.uuid4().hex[:8]
+
+    def send(session: requests.Session, index: int) -> int:
+        return common.post_typeform(session, base, f"rate-{prefix}-{index}").status_code
+
+    sent = common.open_loop(send, rate=rate, seconds=seconds, threads=16)
+    latencies = [s.latency * 1000 for s in sent]
+    return {"p50_ms": common.percentile(latencies, 50), "p99_ms": common.percentile(latencies, 99),
+            "bad": float(sum(1 for s in sent if s.status != 202))}
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
+    with common.workspace("ack-") as workdir:
+        env = common.connector_env(backend, workdir, "http://127.0.0.1:9/unused/api/sdk")
+        try:
+            common.migrate(env)
+            connector, connector_base = common.start_gunicorn(env, workdir, name="connector")
+            bare, bare_base = common.start_gunicorn(env, workdir, name="bare", app="bench.bare_app:app")
+            try:
+                bare_runs, connector_runs = [], []
+                for round_number in range(args.rounds):
+                    bodies = workdir / f"bodies-{round_number}.txt"
+                    write_bodies(bodies, args.bodies)
+                    bare_runs.append(wrk(bare_base, bodies, seconds=args.seconds, connections=args.connections))
+                    connector_runs.append(wrk(connector_base, bodies, seconds=args.seconds,
+                                              connections=args.connections))
+                    print(f"  round {round_number + 1}: bare {bare_runs[-1]['rps']:.0f} req/s, "
+                          f"connector {connector_runs[-1]['rps']:.0f} req/s", flush=True)
+                    if connector_runs[-1]["requests"] > args.bodies:
+                        print("  (more requests than bodies: later ones were duplicates)")
+                paced_bare = fixed_rate(bare_base, rate=args.rate, seconds=args.rate_seconds)
+                paced = fixed_rate(connector_base, rate=args.rate, seconds=args.rate_seconds)
+            finally:
+                connector.stop()
+                bare.stop()
+        finally:
+            common.drop_schema(env["DATABASE_URL"])
+            common.drop_queue(env)
+
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    result = {
+        "bare_rps": median(bare_runs, "rps"), "connector_rps": median(connector_runs, "rps"),
+        "bare_p50": median(bare_runs, "p50_ms"), "bare_p99": median(bare_runs, "p99_ms"),
+        "connector_p50": median(connector_runs, "p50_ms"), "connector_p99": median(connector_runs, "p99_ms"),
+        "bad": sum(run["bad"] for run in connector_runs) + paced["bad"],
+        "rate_p50": paced["p50_ms"], "rate_p99": paced["p99_ms"],
+        "bare_rate_p50": paced_bare["p50_ms"], "bare_rate_p99": paced_bare["p99_ms"],
+    }
+    result["ratio"] = result["connector_rps"] / result["bare_rps"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("embedded", "production", "both"), default="both")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--bodies", type=int, default=30_000, help="distinct signed bodies per round")
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rate-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is needed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    backends = ("embedded", "production") if args.backend == "both" else (args.backend,)
+    verdicts = []
+    for backend in backends:
+        print(f"{backend}: {args.rounds} rounds of {args.seconds:g} s, {args.connections} connections", flush=True)
+        r = run_backend(backend, args)
+        ratio_ok, p99_ok = r["ratio"] >= 0.5, r["rate_p99"] <= 50 and r["bad"] == 0
+        verdicts.append(ratio_ok and p99_ok)
+        print(f"{backend}: connector {r['connector_rps']:.0f} req/s (p50 {r['connector_p50']:.1f} ms, "
+              f"p99 {r['connector_p99']:.1f} ms) / bare Flask {r['bare_rps']:.0f} req/s (p50 "
+              f"{r['bare_p50']:.1f} ms, p99 {r['bare_p99']:.1f} ms) = ratio {r['ratio']:.2f} "
+              f"(target >= 0.5) -> {'PASS' if ratio_ok else 'FAIL'}")
+        print(f"{backend}: at {args.rate:g} req/s open loop: connector p50 {r['rate_p50']:.1f} ms, "
+              f"p99 {r['rate_p99']:.1f} ms (target <= 50); bare p50 {r['bare_rate_p50']:.1f} ms, "
+              f"p99 {r['bare_rate_p99']:.1f} ms; answers not 2xx: {r['bad']:.0f} -> "
+              f"{'PASS' if p99_ok else 'FAIL'}", flush=True)
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
