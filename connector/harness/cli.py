@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,9 @@ from flask.cli import AppGroup
 from connector.harness.fixtures import FixtureError, load_cases
 from connector.harness.inbound import HARNESS_API_KEY, harness_env
 from connector.harness.report import Progress, summary, write_junit
+
+#: From this many cases a parallel replay beats its processes' start-up (about a second).
+PARALLEL_FROM = 50
 
 harness_cli = AppGroup("harness", help="Replay fixtures (regression cases) and record new ones.")
 
@@ -26,10 +30,11 @@ harness_cli = AppGroup("harness", help="Replay fixtures (regression cases) and r
 @click.option("--update", is_flag=True, help="Rewrite each fixture's expectations from what "
               "happened (review the diff before committing).")
 @click.option("--junit", type=click.Path(path_type=Path), help="Also write JUnit XML here (CI).")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Offline: replay in this many processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64),
+              help="Offline: replay in this many processes (default: one per CPU from "
+                   f"{PARALLEL_FROM} cases on, else one).")
 def replay_command(paths: tuple[Path, ...], against: str | None, api_key: str, update: bool,
-                   junit: Path | None, jobs: int) -> None:
+                   junit: Path | None, jobs: int | None) -> None:
     """Replay fixtures (default: all of fixtures/) and compare every Halo call and answer."""
     if update and against:
         raise click.UsageError("--update works offline only (it needs the exact Halo calls).")
@@ -37,6 +42,8 @@ def replay_command(paths: tuple[Path, ...], against: str | None, api_key: str, u
         cases = load_cases(paths)
     except FixtureError as error:
         raise click.ClickException(error.message) from None
+    if jobs is None:
+        jobs = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1
     progress = Progress(len(cases))
     started = time.perf_counter()
     # Failed deliveries and refused webhooks are expected outcomes of many cases: keep the
