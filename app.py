@@ -102,6 +102,8 @@ def main() -> None:
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", "-")
+            # As in gunicorn.conf.py: a second instance on the host would share its path.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return create_app(start_worker=settings.worker_mode == "embedded")
