@@ -211,7 +211,8 @@ AGAINST = ["zapier/create_ticket/happy_path", "zapier/find_ticket/by_email", "za
 @pytest.mark.slow
 def test_against_a_live_connector_with_its_sandbox(tmp_path):
     cases = [load_case(FIXTURES_DIR / f"{name}.json") for name in AGAINST]
-    with live_connector(tmp_path) as url:
+    with live_connector(base_env(tmp_path, **harness_env()), start_worker=True) as live:
+        url = live.url
         results = {r.case.name: r for r in replay_against(url, cases)}
         assert results["zapier/create_ticket/halo_ticket_id_variant"].skipped
         assert results["zapier/find_ticket/by_email"].skipped  # lists the connector's records
@@ -242,7 +243,8 @@ def test_against_a_connector_without_a_sandbox_checks_answers_only(tmp_path):
     cases = [load_case(FIXTURES_DIR / f"{name}.json") for name in
              ("zapier/auth_test/bad_key", "zapier/create_ticket/missing_customer",
               "zapier/create_ticket/halo_503")]
-    with live_connector(tmp_path) as url:
+    with live_connector(base_env(tmp_path, **harness_env()), start_worker=True) as live:
+        url = live.url
         runner = AgainstRunner(url)
         runner._sandbox_available = False  # as a connector talking to a real Halo answers
         results = [runner.run(case) for case in cases]

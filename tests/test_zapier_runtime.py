@@ -1,34 +1,31 @@
 """The harness's Zapier rendering agrees with Zapier's own runtime.
 
 Every Zapier fixture's bundle is sent twice to a live connector: once as the harness renders it,
-once through zapier-platform-core (tests/zapier/harness_driver.js, an app definition built from
-``request_for`` + ``request_template``). Both must reach the connector as the same request.
+once through zapier-platform-core running the generated Zapier app (`flask manifest zapier`,
+tests/zapier/run_app.js). Both must reach the connector as the same request.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 import requests
 
 from connector.harness import load_cases
-from connector.harness.inbound import HARNESS_API_KEY, build
+from connector.harness.inbound import HARNESS_API_KEY, build, harness_env
 from connector.harness.zapier import AUTH_TEST, operations, shorthand
-from connector.manifests.zapier_requests import me_request, request_for, request_template
+from connector.manifests.files import write_tree
+from connector.manifests.zapier import zapier_files
+from tests.conftest import base_env
 from tests.live_connector import Seen, live_connector
+from tests.manifests.runtime import call, run_zapier
 
-ZAPIER_DIR = Path(__file__).parent / "zapier"
-NODE = shutil.which("node")
-pytestmark = [pytest.mark.node, pytest.mark.slow, pytest.mark.skipif(
-    NODE is None or not (ZAPIER_DIR / "node_modules" / "zapier-platform-core").is_dir(),
-    reason="needs node and `make tests/zapier/node_modules/.installed` (make test installs both)")]
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 CASES = [case for case in load_cases() if case.channel == "zapier"]
+GROUPS = {"action": "creates", "search": "searches", "trigger": "triggers"}
 
 
 def comparable(seen: Seen) -> dict:
@@ -38,19 +35,12 @@ def comparable(seen: Seen) -> dict:
             "json": json.loads(body) if body else None}
 
 
-def run_in_zapier(runs: list[dict], out: Path) -> list[dict]:
-    spec = {
-        "requestTemplate": request_template(),
-        "authTest": me_request(),
-        "operations": {key: {"kind": op.kind, "request": request_for(op)}
-                       for key, op in operations().items() if op is not None},
-        "runs": runs,
-    }
-    done = subprocess.run([NODE, str(ZAPIER_DIR / "harness_driver.js"), str(out)],
-                          input=json.dumps(spec),
-                          capture_output=True, text=True, timeout=120, cwd=ZAPIER_DIR, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(out.read_text())
+def method_of(operation_key: str) -> str:
+    """Where the generated app keeps the operation's perform, as Zapier's backend names it."""
+    operation = operations()[operation_key]
+    if operation is None:  # the harness's AUTH_TEST
+        return "authentication.test"
+    return f"{GROUPS[operation.kind]}.{operation_key}.operation.perform"
 
 
 def bundle_for(case, url: str) -> dict:
@@ -63,16 +53,18 @@ def bundle_for(case, url: str) -> dict:
 
 
 def test_every_zapier_bundle_reaches_the_connector_the_same_way_from_both_renderers(tmp_path):
+    app_dir = tmp_path / "zapier-app"
+    write_tree(app_dir, zapier_files())
     seen: list[Seen] = []
-    with live_connector(tmp_path, seen=seen) as url:
+    with live_connector(base_env(tmp_path, **harness_env()), seen=seen) as live:
         for case in CASES:
-            outgoing = build(case, case.request, "zapier", base_url=url, api_key=HARNESS_API_KEY)
-            requests.request(outgoing.method, url + outgoing.url_path, data=outgoing.body,
+            outgoing = build(case, case.request, "zapier", base_url=live.url, api_key=HARNESS_API_KEY)
+            requests.request(outgoing.method, live.url + outgoing.url_path, data=outgoing.body,
                              headers=outgoing.headers, timeout=10)
         ours = [comparable(s) for s in seen]
         seen.clear()
-        answers = run_in_zapier([{"key": c.request["operation"], "bundle": bundle_for(c, url)}
-                                 for c in CASES], tmp_path / "zapier_results.json")
+        answers = run_zapier(app_dir, [call(method_of(c.request["operation"]), bundle_for(c, live.url))
+                                       for c in CASES])["results"]
         theirs = [comparable(s) for s in seen]
     assert len(answers) == len(CASES)
     assert any(a["ok"] for a in answers), answers[:3]

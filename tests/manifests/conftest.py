@@ -9,7 +9,7 @@ import pytest
 
 from connector.manifests.files import write_tree
 from connector.manifests.zapier import zapier_files
-from tests.manifests.runtime import LiveConnector, serve
+from tests.live_connector import LiveConnector, live_connector
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def zapier_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def live(make_app, env) -> Iterator[LiveConnector]:
-    connector, stop = serve(make_app, env)
-    yield connector
-    stop()
+def live(env) -> Iterator[LiveConnector]:
+    """REST-hook targets on 127.0.0.1 allowed (the tests' receivers are local)."""
+    with live_connector({**env, "HOOKS_ALLOW_PRIVATE_TARGETS": "true"}) as connector:
+        yield connector

@@ -1,5 +1,5 @@
-"""Driving the generated apps from pytest: a live connector on a real socket, and Zapier's own
-runtime (zapier-platform-core under Node) calling it."""
+"""Driving the generated apps from pytest: Zapier's own runtime (zapier-platform-core under Node)
+calling a live connector (tests/live_connector.py)."""
 
 from __future__ import annotations
 
@@ -7,64 +7,18 @@ import json
 import os
 import shutil
 import subprocess
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from flask import Flask
-from werkzeug.serving import make_server
 
 from connector.config import PROJECT_ROOT
-from connector.services import EXTENSION_KEY, Services
 from tests.conftest import API_KEY
+from tests.live_connector import LiveConnector
 
 NODE_DIR = PROJECT_ROOT / "tests" / "zapier"
 NODE_MODULES = NODE_DIR / "node_modules"
 RUNNER = NODE_DIR / "run_app.js"
-
-
-@dataclass
-class LiveConnector:
-    """The connector served on 127.0.0.1, its own sandbox standing in for Halo."""
-
-    url: str
-    app: Flask
-
-    @property
-    def services(self) -> Services:
-        return self.app.extensions[EXTENSION_KEY]
-
-    def sandbox(self, what: str) -> list[dict[str, Any]]:
-        """What the Halo sandbox received (``tickets``, ``users``, ``companies``), newest first."""
-        response = requests.get(f"{self.url}/sandbox/inspect/{what}", timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def halo_faults(self, spec: str) -> None:
-        """Make the sandbox (Halo) misbehave, e.g. ``429:1:retry_after=7:path=tickets/create``."""
-        response = requests.put(f"{self.url}/sandbox/control/faults", json={"spec": spec}, timeout=10)
-        response.raise_for_status()
-
-
-def serve(make_app: Any, env: dict[str, str]) -> tuple[LiveConnector, Any]:
-    """Start the connector on a free port; Halo is its own /sandbox on that same port."""
-    holder: dict[str, Flask] = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start),
-                         threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = make_app({**env, "HALO_API_URL": f"{url}/sandbox/api/sdk",
-                              "SANDBOX_ENABLED": "true", "HOOKS_ALLOW_PRIVATE_TARGETS": "true"})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        thread.join(5)
-
-    return LiveConnector(url=url, app=holder["app"]), stop
 
 
 def require_node() -> str:
