@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from connector.config import sender_secret_variable
 from connector.harness.fixtures import Case, FixtureError
 from connector.harness.zapier import render_bundle
+from connector.hooks.signing import signature
 from connector.sources import SOURCES
 from connector.sources.signatures import (
     HmacSignature,
@@ -161,9 +162,7 @@ def _webhook(case: Case, request: dict[str, Any], *, base_url: str, api_key: str
     elif isinstance(scheme, StandardWebhooksSignature):
         message_id = headers.setdefault("webhook-id", f"msg_{uuid.uuid4().hex[:12]}")
         stamp = headers.setdefault("webhook-timestamp", str(int(now)))
-        key = base64.b64decode(HARNESS_WHSEC[len("whsec_"):])
-        signed = hmac.new(key, f"{message_id}.{stamp}.".encode() + raw, hashlib.sha256).digest()
-        headers["webhook-signature"] = "v1," + base64.b64encode(signed).decode()
+        headers["webhook-signature"] = signature(HARNESS_WHSEC, message_id, int(stamp), raw)
     elif isinstance(scheme, HubSpotSignature):
         stamp = str(int(now * 1000))
         message = f"POST{base_url}{path}".encode() + raw + stamp.encode()
