@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from connector.delivery.ack_insert import insert_pending
 from connector.hooks import outbox
 from connector.store import Attempt, Status, Store, Submission
 from connector.store.fence import before_insert
@@ -106,6 +107,9 @@ def record_submission(
         lease_until=claim.lease_until if claim else None,
         phase=claim.phase if claim else None,
     )
+    if claim is None and (fast := insert_pending(store, values)) is not None:
+        submission_id, status, reason, duplicate = fast
+        return Recorded(submission_id, status, duplicate=duplicate, reason=reason)
     try:
         with store.session() as session:
             before_insert(session, "submissions")

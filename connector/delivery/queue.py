@@ -20,6 +20,7 @@ from huey.storage import SqliteStorage
 from connector.config import DEFAULT_VAR_DIR, Settings
 from connector.delivery.service import Deliveries
 from connector.hooks.sender import HookSender
+from connector.store.sqlite_writer import WriterLockedConnection
 
 log = logging.getLogger("connector.queue")
 #: Idle workers poll the SQLite queue at most a second apart (Huey's default backs off to 10 s,
@@ -33,7 +34,7 @@ def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return RedisHuey(settings.queue_name, url=settings.redis_url, results=False, utc=True)
     return Huey(settings.queue_name, storage_class=QueueFileStorage, filename=str(queue_file(settings)),
-                results=False, utc=True, timeout=30)
+                results=False, utc=True, timeout=30, factory=WriterLockedConnection)
 
 
 class QueueFileStorage(SqliteStorage):

@@ -51,7 +51,9 @@ def parse_json(raw: bytes | str, what: str = "JSON") -> Any:
         raise BadRequest(f"Malformed {what}: nested too deeply.") from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise BadRequest(f"Malformed {what}: {exc}.") from None
-    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+    # Each container opens with a bracket, so a body with few brackets needs no walk.
+    brackets = raw.count(b"{") + raw.count(b"[") if isinstance(raw, bytes) else raw.count("{") + raw.count("[")
+    if brackets > MAX_JSON_DEPTH and json_depth_exceeds(value, MAX_JSON_DEPTH):
         raise BadRequest(f"Malformed {what}: nested deeper than {MAX_JSON_DEPTH} levels.")
     return value
 

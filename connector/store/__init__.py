@@ -8,13 +8,14 @@ survives a crash) and PostgreSQL (production). The schema is owned by Alembic
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -29,26 +30,32 @@ from connector.store.models import (
     Submission,
     Ticket,
 )
+from connector.store.sqlite_writer import WriterLockedConnection
 
 __all__ = ["Store", "Base", "Submission", "Ticket", "Attempt", "Status", "DeliveryFailure",
            "HookSubscription", "HookDelivery", "OutboxStatus"]
 
 log = logging.getLogger("connector.store")
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Serializes concurrent migrations from several processes starting at once (PostgreSQL).
 MIGRATION_LOCK_ID = 7_402_113
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs to be safe under concurrent use."""
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         if not memory:
             path = url.split("///", 1)[1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        if not memory:
+            # Writers queue on a lock file instead of SQLite's sleeping busy handler.
+            connect_args["factory"] = WriterLockedConnection
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args=connect_args,
             poolclass=StaticPool if memory else None,
             **kwargs,
         )
@@ -65,7 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, **kwargs)
 
 
 class Store:
@@ -75,6 +82,10 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The ack path's pool checks a connection by using it (see on_driver), not by a ping
+        # round trip on every checkout. SQLite has nothing to ping: it shares the main engine.
+        self._driver_engine = self.engine if self.engine.dialect.name == "sqlite" else \
+            make_engine(url, pre_ping=False, **engine_kwargs)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -97,6 +108,34 @@ class Store:
         if on_rollback is not None:
             event.listen(self._sessions, "after_rollback", on_rollback)
 
+    def on_driver(self, work: Callable[[Any], T]) -> T:
+        """``work(connection)`` on a bare DB-API connection from the pool, for a hot path that
+        makes its own one-statement transactions below the ORM (the webhook ack).
+
+        A connection the database dropped while it sat in the pool fails on first use: it is
+        discarded and ``work`` runs once more on a fresh one, so ``work`` must be safe to repeat
+        (the ack's insert is: its dedupe key makes a second try find the first). Driver errors
+        come out as SQLAlchemy's, like everywhere else (a database outage answers 503).
+        """
+        dialect = self._driver_engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            proxied = None
+            try:
+                proxied = self._driver_engine.raw_connection()
+                return work(proxied.driver_connection)
+            except driver_error as error:
+                dropped = proxied is not None and dialect.is_disconnect(error, proxied.dbapi_connection, None)
+                if dropped:
+                    proxied.invalidate(error)
+                if not dropped or attempt == 2:
+                    raise DBAPIError.instance(None, None, error, driver_error, connection_invalidated=dropped,
+                                              dialect=dialect) from error
+            finally:
+                if proxied is not None:
+                    proxied.close()
+        raise AssertionError("unreachable")
+
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         with self.engine.connect() as connection:
@@ -115,6 +154,7 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._driver_engine.dispose()
 
 
 def alembic_config(url: str) -> Any:

@@ -37,6 +37,13 @@ def _is_postgres(bind: Any) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def shared_lock_sql(table: str) -> str:
+    """The SQL expression a writer to ``table`` evaluates first (for statements that take the
+    fence themselves, like the ack path's one-statement insert)."""
+    assert table in FEEDS
+    return f"pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema() || '.{table}'))"
+
+
 def before_insert(session: Session, table: str) -> None:
     """Call inside a writer's transaction before inserting into a feed table."""
     assert table in FEEDS

@@ -1,0 +1,162 @@
+"""The ack path's one-statement insert stores exactly what the general (ORM) path stores, and
+keeps its guarantees: one row per event, the outbox, the committed-id fence, dropped connections."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from connector.delivery import ack_insert, intake
+from connector.delivery.intake import record_submission
+from connector.store import HookDelivery, HookSubscription, Status, Store, Submission
+from connector.store.fence import LOCK_CLASS
+from connector.store.types import utcnow
+from connector.ticket import Customer, TicketRequest
+from tests import backends
+
+HEADERS = {"content-type": "application/json", "user-agent": "Typeform Webhooks"}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    made = Store(backends.database_url(tmp_path))
+    made.migrate()
+    yield made
+    made.dispose()
+
+
+def record(store: Store, event_id: str | None, **overrides: Any) -> intake.Recorded:
+    arguments: dict[str, Any] = dict(
+        tenant="default", channel="webhook", source="typeform", raw_body=b'{"event_id": "x"}',
+        headers=HEADERS, content_type="application/json", ticket_request=None, event_id=event_id,
+        status=Status.PENDING)
+    arguments.update(overrides)
+    return record_submission(store, **arguments)
+
+
+def row(store: Store, submission_id: int) -> dict[str, Any]:
+    with store.session() as session:
+        found = session.get(Submission, submission_id)
+        assert found is not None
+        return {column.key: getattr(found, column.key) for column in Submission.__table__.columns}
+
+
+def general_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "insert_pending", lambda store, values: None)
+
+
+def test_the_fast_path_stores_the_row_the_general_path_stores(store: Store, monkeypatch: pytest.MonkeyPatch):
+    request = TicketRequest(subject="Help", message="Line one\nLine two",
+                            customer=Customer(email="pat@example.com", name="Pat Doe"))
+    common = dict(ticket_request=request, raw_body=b'{"form": "\\u00e9t\\u00e9"}\xff', status=None)
+    fast = record(store, "evt-fast", **common)
+    general_path_only(monkeypatch)
+    general = record(store, "evt-general", **common)
+    assert fast.submission_id != general.submission_id
+    fast_row, general_row = row(store, fast.submission_id), row(store, general.submission_id)
+    for stamp in ("received_at", "updated_at", "next_attempt_at"):  # taken a moment apart
+        fast_stamp, general_stamp = fast_row.pop(stamp), general_row.pop(stamp)
+        assert fast_stamp.tzinfo is not None and abs(fast_stamp - general_stamp).total_seconds() < 5
+    differing = {"id", "event_id", "dedupe_key"}
+    assert {k: v for k, v in fast_row.items() if k not in differing} == \
+           {k: v for k, v in general_row.items() if k not in differing}
+    assert fast_row["dedupe_key"] == "webhook:typeform:evt-fast"
+    assert fast_row["status"] == Status.PENDING and fast_row["raw_body"].endswith(b"\xff")
+
+
+def test_it_is_the_path_a_plain_webhook_takes(store: Store, monkeypatch: pytest.MonkeyPatch):
+    taken: list[str] = []
+    real = ack_insert.AckInsert.run
+    monkeypatch.setattr(ack_insert.AckInsert, "run", lambda self, *a: taken.append("fast") or real(self, *a))
+    record(store, "evt-1")
+    assert taken == ["fast"]
+
+
+def test_a_second_delivery_of_an_event_finds_the_first(store: Store):
+    first = record(store, "evt-dup")
+    again = record(store, "evt-dup", raw_body=b"a retry may differ")
+    assert (again.submission_id, again.duplicate, again.status) == (first.submission_id, True, Status.PENDING)
+    assert first.duplicate is False
+    with store.session() as session:
+        assert session.execute(select(Submission.raw_body)).scalars().all() == [b'{"event_id": "x"}']
+
+
+def test_a_duplicate_reports_the_state_the_first_reached(store: Store):
+    first = record(store, "evt-state")
+    with store.session() as session:
+        session.get(Submission, first.submission_id).status = Status.DELIVERED  # type: ignore[union-attr]
+    assert record(store, "evt-state").status == Status.DELIVERED
+
+
+def test_with_a_subscriber_the_general_path_writes_the_outbox_row(store: Store):
+    with store.session() as session:
+        session.add(HookSubscription(tenant="default", event="new_submission", target_url="https://example.com/h",
+                                     secret="whsec_x", created_at=utcnow()))
+    assert ack_insert.insert_pending(store, values(store, "evt-sub")) is None
+    with store.session() as session:
+        assert session.execute(select(Submission.id)).all() == [], "the fast path wrote nothing"
+    recorded = record(store, "evt-sub")
+    with store.session() as session:
+        outbox = session.execute(select(HookDelivery)).scalars().all()
+    assert [(o.event, o.item["id"]) for o in outbox] == [("new_submission", recorded.submission_id)]
+
+
+def test_other_tenants_subscriptions_do_not_divert_the_fast_path(store: Store):
+    with store.session() as session:
+        session.add(HookSubscription(tenant="other", event="new_submission", target_url="https://example.com/h",
+                                     secret="whsec_x", created_at=utcnow()))
+    assert ack_insert.insert_pending(store, values(store, "evt-mine")) is not None
+
+
+@pytest.mark.parametrize("change", [{"dedupe_key": None}, {"status": Status.NEEDS_ATTENTION}])
+def test_only_pending_events_with_an_id_take_the_fast_path(store: Store, change: dict[str, Any]):
+    assert ack_insert.insert_pending(store, {**values(store, "evt-x"), **change}) is None
+
+
+def values(store: Store, event_id: str) -> dict[str, Any]:
+    now = utcnow()
+    return dict(tenant="default", channel="webhook", source="typeform", event_id=event_id,
+                dedupe_key=intake.dedupe_key("webhook", "typeform", event_id), received_at=now, updated_at=now,
+                content_type="application/json", headers=HEADERS, raw_body=b"{}", **intake.EMPTY_REQUEST_COLUMNS,
+                status=Status.PENDING, status_reason=None, attempts=0, next_attempt_at=now, lease_until=None,
+                phase=None)
+
+
+@pytest.mark.skipif(not backends.production(), reason="the committed-id fence exists on PostgreSQL only")
+def test_the_insert_waits_for_a_poll_holding_the_fence(store: Store):
+    """A cursor poll takes the fence exclusively; an insert must not draw its id meanwhile."""
+    done = threading.Event()
+    with store.engine.connect() as poll:
+        poll.execute(text("SELECT pg_advisory_xact_lock(:c, hashtext(current_schema() || '.submissions'))"),
+                     {"c": LOCK_CLASS})
+        thread = threading.Thread(target=lambda: (record(store, "evt-fenced"), done.set()))
+        thread.start()
+        assert not done.wait(0.5), "the insert ran while the fence was held"
+        poll.rollback()
+    assert done.wait(10)
+    thread.join(10)
+
+
+@pytest.mark.skipif(not backends.production(), reason="server-side connection drops are a PostgreSQL matter")
+def test_a_connection_the_database_dropped_is_replaced_and_the_insert_goes_through(store: Store):
+    pids: list[int] = []
+    real = ack_insert.AckInsert.run
+
+    def run(self: ack_insert.AckInsert, connection: Any, row_values: Any) -> Any:
+        pids.append(connection.info.backend_pid)
+        return real(self, connection, row_values)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ack_insert.AckInsert, "run", run)
+        record(store, "evt-before")
+        with store.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+            admin.commit()
+        recorded = record(store, "evt-after")
+    assert len(pids) == 3 and pids[1] == pids[0] != pids[2], "tried the dropped connection once, then a new one"
+    assert row(store, recorded.submission_id)["event_id"] == "evt-after"
