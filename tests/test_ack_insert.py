@@ -47,7 +47,7 @@ def row(store: Store, submission_id: int) -> dict[str, Any]:
 
 
 def general_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(intake, "insert_pending", lambda store, values: None)
+    monkeypatch.setattr(intake, "insert_pending", lambda *args: None)
 
 
 def test_the_fast_path_stores_the_row_the_general_path_stores(store: Store, monkeypatch: pytest.MonkeyPatch):
@@ -72,7 +72,7 @@ def test_the_fast_path_stores_the_row_the_general_path_stores(store: Store, monk
 def test_it_is_the_path_a_plain_webhook_takes(store: Store, monkeypatch: pytest.MonkeyPatch):
     taken: list[str] = []
     real = ack_insert.AckInsert.run
-    monkeypatch.setattr(ack_insert.AckInsert, "run", lambda self, *a: taken.append("fast") or real(self, *a))
+    monkeypatch.setattr(ack_insert.AckInsert, "run", lambda self, *args: taken.append("fast") or real(self, *args))
     record(store, "evt-1")
     assert taken == ["fast"]
 
@@ -147,9 +147,9 @@ def test_a_connection_the_database_dropped_is_replaced_and_the_insert_goes_throu
     pids: list[int] = []
     real = ack_insert.AckInsert.run
 
-    def run(self: ack_insert.AckInsert, connection: Any, row_values: Any) -> Any:
+    def run(self: ack_insert.AckInsert, connection: Any, rows: Any) -> Any:
         pids.append(connection.info.backend_pid)
-        return real(self, connection, row_values)
+        return real(self, connection, rows)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ack_insert.AckInsert, "run", run)
@@ -160,3 +160,106 @@ def test_a_connection_the_database_dropped_is_replaced_and_the_insert_goes_throu
         recorded = record(store, "evt-after")
     assert len(pids) == 3 and pids[1] == pids[0] != pids[2], "tried the dropped connection once, then a new one"
     assert row(store, recorded.submission_id)["event_id"] == "evt-after"
+
+
+def test_acks_arriving_together_share_one_transaction_and_one_wake_up(store: Store, monkeypatch: pytest.MonkeyPatch):
+    """While one batch commits, the acks that arrive queue up; the next turn takes them all."""
+    first_commit_started, let_it_finish = threading.Event(), threading.Event()
+    batches: list[int] = []
+    real = ack_insert.AckInsert.run
+
+    def run(self: ack_insert.AckInsert, connection: Any, rows: Any) -> Any:
+        batches.append(len(rows))
+        if len(batches) == 1:
+            first_commit_started.set()
+            assert let_it_finish.wait(10)
+        return real(self, connection, rows)
+
+    monkeypatch.setattr(ack_insert.AckInsert, "run", run)
+    woken: list[list[int]] = []
+    results: dict[str, intake.Recorded] = {}
+
+    def wake(ids: Any) -> None:  # one waker for all, as the app's deliveries.wake
+        woken.append(list(ids))
+
+    def ack(event_id: str) -> None:
+        results[event_id] = record(store, event_id, wake=wake)
+
+    first = threading.Thread(target=ack, args=("evt-0",))
+    first.start()
+    assert first_commit_started.wait(10)
+    # Six more acks arrive while the first commits, one of them a copy of another.
+    later = [threading.Thread(target=ack, args=(event_id,))
+             for event_id in ("evt-1", "evt-2", "evt-3", "evt-4", "evt-5", "evt-5")]
+    for thread in later:
+        thread.start()
+    deadline = threading.Event()
+    while len(store._ack_writer.combiner._queue) < 6 and not deadline.wait(0.01):  # type: ignore[attr-defined]
+        pass
+    let_it_finish.set()
+    for thread in [first, *later]:
+        thread.join(10)
+    assert batches == [1, 6]
+    ids = {event_id: recorded.submission_id for event_id, recorded in results.items()}
+    assert len(set(ids.values())) == 6
+    assert sorted(map(sorted, woken)) == [[ids["evt-0"]], sorted(set(ids.values()) - {ids["evt-0"]})], \
+        "one wake-up per batch, naming each submission once"
+    assert all(recorded.woken for recorded in results.values())
+
+
+def test_a_failed_batch_fails_every_ack_in_it_and_the_next_one_goes_through(store: Store,
+                                                                             monkeypatch: pytest.MonkeyPatch):
+    from sqlalchemy.exc import OperationalError
+
+    real = ack_insert.AckInsert.run
+    failing = {"once": True}
+
+    def run(self: ack_insert.AckInsert, connection: Any, rows: Any) -> Any:
+        if failing.pop("once", False):
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(self, connection, rows)
+
+    monkeypatch.setattr(ack_insert.AckInsert, "run", run)
+    with pytest.raises(OperationalError):
+        record(store, "evt-fails")
+    assert record(store, "evt-fails").duplicate is False
+
+
+def test_the_combiner_hands_every_caller_its_own_result():
+    seen: list[list[int]] = []
+    gate = threading.Event()
+
+    def run_batch(items: list[int]) -> list[int]:
+        seen.append(items)
+        gate.wait(10)
+        return [item * 10 for item in items]
+
+    combiner: ack_insert.Combiner[int, int] = ack_insert.Combiner(run_batch, max_batch=3)
+    out: dict[int, int] = {}
+    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, combiner.submit(n))) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert out == {n: n * 10 for n in range(8)}
+    assert sorted(item for batch in seen for item in batch) == list(range(8))
+    assert max(len(batch) for batch in seen) <= 3
+
+
+def test_a_batch_wake_up_is_one_queue_message_that_fans_out_in_the_worker(tmp_path: Path, make_app):
+    from tests.conftest import base_env
+
+    app = make_app(base_env(tmp_path))
+    svc = app.extensions["halo_connector"]
+    delivered: list[int] = []
+    svc.deliveries.deliver = delivered.append  # type: ignore[method-assign]
+    huey = svc.huey
+    huey.flush()
+    svc.deliveries.wake([11, 12, 13])
+    assert huey.pending_count() == 1
+    task = huey.dequeue()
+    assert task.name == "deliver_batch" and task.args == ([11, 12, 13],)
+    huey.execute(task)
+    assert delivered == [11]
+    assert sorted(huey.dequeue().args[0] for _ in range(huey.pending_count())) == [12, 13]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -29,6 +29,8 @@ class Recorded:
     reason: str | None = None
     #: The attempt opened with a :class:`Claim` (None otherwise, and for duplicates).
     attempt_id: int | None = None
+    #: Whether ``wake`` was already called for it (else the caller wakes a worker if it should).
+    woken: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def record_submission(
     problem: str | None = None,
     status: str | None = None,
     claim: Claim | None = None,
+    wake: Callable[[Sequence[int]], None] | None = None,
 ) -> Recorded:
     """Insert a submission, or find the one this event already created.
 
@@ -79,6 +82,8 @@ def record_submission(
     :param status: force a state (``Status.REJECTED`` for bad input kept for inspection,
         ``Status.DELIVERING`` for a synchronous caller that delivers it right away).
     :param claim: store it as ``delivering`` with attempt 1 already open (see :class:`Claim`).
+    :param wake: how to ask workers to deliver; the webhook ack's batched insert calls it once
+        per batch (``Recorded.woken`` says so), saving each ack its own queue write.
     """
     if claim is not None:
         status = Status.DELIVERING
@@ -107,9 +112,9 @@ def record_submission(
         lease_until=claim.lease_until if claim else None,
         phase=claim.phase if claim else None,
     )
-    if claim is None and (fast := insert_pending(store, values)) is not None:
-        submission_id, status, reason, duplicate = fast
-        return Recorded(submission_id, status, duplicate=duplicate, reason=reason)
+    if claim is None and (fast := insert_pending(store, values, wake)) is not None:
+        return Recorded(fast.submission_id, fast.status, duplicate=fast.duplicate, reason=fast.reason,
+                        woken=fast.woken)
     try:
         with store.session() as session:
             before_insert(session, "submissions")

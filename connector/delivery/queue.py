@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,19 @@ def connect(huey: Huey, deliveries: Deliveries, hooks: HookSender | None = None)
         else:
             deliver_task.schedule(args=(submission_id,), eta=eta)
 
-    deliveries.bind_queue(enqueue)
+    @huey.task(name="deliver_batch", retries=0)
+    def deliver_batch_task(submission_ids: list[int]) -> None:
+        """Submissions acknowledged together: the others go back on the queue for the other
+        worker threads, this one delivers the first."""
+        first, *others = submission_ids
+        for submission_id in others:
+            deliver_task(submission_id)
+        deliveries.deliver(first)
+
+    def enqueue_batch(submission_ids: Sequence[int]) -> None:
+        deliver_batch_task(list(submission_ids))
+
+    deliveries.bind_queue(enqueue, enqueue_batch)
     if hooks is None:
         return
 

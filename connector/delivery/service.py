@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -102,13 +102,18 @@ class Deliveries:
         self.lease = timedelta(seconds=lease_seconds)
         self.backoff = backoff
         self._enqueue = enqueue
+        self._enqueue_batch: Callable[[Sequence[int]], None] | None = None
         self._clock = clock
         self._rng = rng
 
     # --- waking workers ------------------------------------------------------------------------
 
-    def bind_queue(self, enqueue: Callable[[int, datetime | None], None]) -> None:
+    def bind_queue(self, enqueue: Callable[[int, datetime | None], None],
+                   enqueue_batch: Callable[[Sequence[int]], None] | None = None) -> None:
+        """:param enqueue_batch: one queue message for several submissions due now (else one
+            ``enqueue`` each)."""
         self._enqueue = enqueue
+        self._enqueue_batch = enqueue_batch
 
     def enqueue(self, submission_id: int, eta: datetime | None = None) -> None:
         """Ask a worker to look at a submission. Best effort: the sweeper covers lost wake-ups."""
@@ -118,6 +123,18 @@ class Deliveries:
             self._enqueue(submission_id, eta)
         except Exception:  # the record is stored; the sweeper will find it
             log.exception("could not enqueue submission %s; the sweeper will pick it up", submission_id)
+
+    def wake(self, submission_ids: Sequence[int]) -> None:
+        """Ask workers to deliver these now, in one queue write when the queue can (the webhook
+        ack's batched insert stores several at once). Best effort, like :meth:`enqueue`."""
+        if self._enqueue_batch is None or len(submission_ids) == 1:
+            for submission_id in submission_ids:
+                self.enqueue(submission_id)
+            return
+        try:
+            self._enqueue_batch(submission_ids)
+        except Exception:  # the records are stored; the sweeper will find them
+            log.exception("could not enqueue %d submissions; the sweeper will pick them up", len(submission_ids))
 
     # --- the task ------------------------------------------------------------------------------
 

@@ -35,7 +35,9 @@ class Delivery:
     headers: Mapping[str, str]
     raw: bytes
     method: str = "POST"
-    url: str = ""
+    #: The URL the sender called, or a callable that builds it: only senders that sign the URL
+    #: (HubSpot) read it, so the ack path does not pay for building it on every request.
+    url: str | Callable[[], str] = ""
     path_secret: str | None = None
 
     @classmethod
@@ -44,6 +46,10 @@ class Delivery:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    @cached_property
+    def called_url(self) -> str:
+        return self.url() if callable(self.url) else self.url
 
     @cached_property
     def content_type(self) -> str:

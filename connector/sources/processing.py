@@ -10,7 +10,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +112,8 @@ def authenticate(route: Route, delivery: Delivery, *, settings: Any, now: float)
 
 
 def process(route_name: str, *, headers: Mapping[str, str], raw: bytes, path_secret: str | None,
-            settings: Any, routes: Routes, now: float, method: str = "POST", url: str = "",
-            build_tickets: bool = True) -> Processed:
+            settings: Any, routes: Routes, now: float, method: str = "POST",
+            url: str | Callable[[], str] = "", build_tickets: bool = True) -> Processed:
     """Authenticate one delivery to ``/hooks/<route_name>`` and read its events.
 
     ``build_tickets=False`` stops after naming and screening the events (ids, types, ignores),

@@ -222,9 +222,9 @@ class HubSpotSignature:
         return bool(delivery.header("x-hubspot-signature-v3") or delivery.header("x-hubspot-signature"))
 
     def verify(self, delivery: Delivery, secrets: Secrets, now: float) -> None:
-        if not delivery.url:
+        if not delivery.called_url:
             raise RuntimeError("HubSpot signatures need the public request URL (pass url=).")
-        method, uri = delivery.method.upper(), hubspot_uri(delivery.url)
+        method, uri = delivery.method.upper(), hubspot_uri(delivery.called_url)
         v3 = delivery.header("x-hubspot-signature-v3")
         if v3:
             stamp = (delivery.header("x-hubspot-request-timestamp") or "").strip()

@@ -8,6 +8,7 @@ survives a crash) and PostgreSQL (production). The schema is owned by Alembic
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,10 +83,11 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # The ack path's pool checks a connection by using it (see on_driver), not by a ping
+        # The ack path's connection is checked by using it (see DriverConnection), not by a ping
         # round trip on every checkout. SQLite has nothing to ping: it shares the main engine.
         self._driver_engine = self.engine if self.engine.dialect.name == "sqlite" else \
             make_engine(url, pre_ping=False, **engine_kwargs)
+        self._driver_connections: list[DriverConnection] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -108,33 +110,12 @@ class Store:
         if on_rollback is not None:
             event.listen(self._sessions, "after_rollback", on_rollback)
 
-    def on_driver(self, work: Callable[[Any], T]) -> T:
-        """``work(connection)`` on a bare DB-API connection from the pool, for a hot path that
-        makes its own one-statement transactions below the ORM (the webhook ack).
-
-        A connection the database dropped while it sat in the pool fails on first use: it is
-        discarded and ``work`` runs once more on a fresh one, so ``work`` must be safe to repeat
-        (the ack's insert is: its dedupe key makes a second try find the first). Driver errors
-        come out as SQLAlchemy's, like everywhere else (a database outage answers 503).
-        """
-        dialect = self._driver_engine.dialect
-        driver_error = dialect.loaded_dbapi.Error
-        for attempt in (1, 2):
-            proxied = None
-            try:
-                proxied = self._driver_engine.raw_connection()
-                return work(proxied.driver_connection)
-            except driver_error as error:
-                dropped = proxied is not None and dialect.is_disconnect(error, proxied.dbapi_connection, None)
-                if dropped:
-                    proxied.invalidate(error)
-                if not dropped or attempt == 2:
-                    raise DBAPIError.instance(None, None, error, driver_error, connection_invalidated=dropped,
-                                              dialect=dialect) from error
-            finally:
-                if proxied is not None:
-                    proxied.close()
-        raise AssertionError("unreachable")
+    def driver_connection(self) -> DriverConnection:
+        """A long-lived bare DB-API connection for a hot path that makes its own short
+        transactions below the ORM, one user at a time (the webhook ack's batched insert)."""
+        connection = DriverConnection(self._driver_engine)
+        self._driver_connections.append(connection)
+        return connection
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -153,8 +134,60 @@ class Store:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        for connection in self._driver_connections:
+            connection.close()
         self.engine.dispose()
         self._driver_engine.dispose()
+
+
+class DriverConnection:
+    """One pooled connection kept checked out, so its page and statement caches stay warm.
+
+    Not thread-safe: its user serializes access. A connection the database dropped fails on
+    first use: it is discarded and the work runs once more on a fresh one, so the work must be
+    safe to repeat (the ack's insert is: its dedupe key makes a second try find the first).
+    Driver errors come out as SQLAlchemy's, like everywhere else (a database outage answers 503).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._proxied: Any = None
+        self._pid = 0
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        dialect = self._engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            proxied = self._checkout()
+            try:
+                return work(proxied.driver_connection)
+            except driver_error as error:
+                dropped = dialect.is_disconnect(error, proxied.dbapi_connection, None)
+                if dropped:
+                    self._discard(error)
+                if not dropped or attempt == 2:
+                    raise DBAPIError.instance(None, None, error, driver_error, connection_invalidated=dropped,
+                                              dialect=dialect) from error
+        raise AssertionError("unreachable")
+
+    def _checkout(self) -> Any:
+        if self._proxied is None or self._pid != os.getpid():  # a forked child opens its own
+            try:
+                self._proxied = self._engine.raw_connection()
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                raise DBAPIError.instance(None, None, error, self._engine.dialect.loaded_dbapi.Error,
+                                          dialect=self._engine.dialect) from error
+            self._pid = os.getpid()
+        return self._proxied
+
+    def _discard(self, error: BaseException) -> None:
+        proxied, self._proxied = self._proxied, None
+        proxied.invalidate(error)
+
+    def close(self) -> None:
+        if self._proxied is not None and self._pid == os.getpid():
+            self._proxied.close()
+        self._proxied = None
 
 
 def alembic_config(url: str) -> Any:

@@ -46,7 +46,7 @@ def receive(route: str, secret: str | None = None) -> tuple[Response, int]:
     try:
         processed = process(route, headers=headers, raw=raw, path_secret=secret, settings=svc.settings,
                             routes=svc.routes, now=time.time(), method=request.method,
-                            url=public_url(), build_tickets=False)
+                            url=public_url, build_tickets=False)
     except Unauthorized as error:
         log.warning("webhook /hooks/%s refused from %s: %s", route, request.remote_addr, error.message)
         raise
@@ -64,11 +64,11 @@ def receive(route: str, secret: str | None = None) -> tuple[Response, int]:
             svc.store, tenant=tenant, channel=CHANNEL, source=processed.route,
             dedupe_source=processed.sender, raw_body=raw, headers=stored,
             content_type=request.content_type, ticket_request=None, event_id=item.event_id,
-            status=Status.PENDING)
+            status=Status.PENDING, wake=svc.deliveries.wake)
         ids.append(recorded.submission_id)
         if recorded.duplicate:
             duplicates += 1
-        if not recorded.duplicate or recorded.status == Status.PENDING:
+        if not recorded.woken and (not recorded.duplicate or recorded.status == Status.PENDING):
             # A retried delivery of a submission still pending may mean the first request died
             # between its insert and its wake-up; waking again is harmless (claims are atomic)
             # and spares the wait for the sweep.
