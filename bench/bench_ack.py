@@ -3,7 +3,8 @@ against a bare Flask endpoint under the same settings, in the same run.
 
 What it measures, per backend (embedded: SQLite + SqliteHuey; production: PostgreSQL + Redis):
 
-* throughput: ``wrk`` (closed loop, ``--connections`` connections, ``--seconds`` per run) posting
+* throughput: ``wrk`` (closed loop, ``--connections`` connections, enough to saturate both
+  servers, ``--seconds`` per run) posting
   pre-signed Typeform bodies, each a new event (so every request is a real insert, not a
   duplicate), to ``POST /hooks/typeform`` of the connector, and the same bodies to
   bench/bare_app.py; rounds alternate bare/connector and the medians are compared.
@@ -12,7 +13,8 @@ What it measures, per backend (embedded: SQLite + SqliteHuey; production: Postgr
   request was due, so stalls are not hidden), ``--rate-seconds`` long. Target: p99 <= 50 ms.
 
 Both servers run gunicorn with the project's gunicorn.conf.py (GUNICORN_WORKERS defaults to the
-number of cores, 4 threads each); no delivery worker runs, so the numbers are the web side's.
+number of cores, GUNICORN_THREADS to 16; set either in the environment to compare settings, both
+servers get them); no delivery worker runs, so the numbers are the web side's.
 wrk runs on the same machine and takes CPU from the server: the ratio is fair, the absolute
 numbers are a floor.
 
@@ -23,6 +25,7 @@ Needs wrk (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -88,6 +91,7 @@ def fixed_rate(base: str, *, rate: float, seconds: float) -> dict[str, float]:
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     with common.workspace("ack-") as workdir:
         env = common.connector_env(backend, workdir, "http://127.0.0.1:9/unused/api/sdk")
+        env.update(gunicorn_overrides())
         try:
             common.migrate(env)
             connector, connector_base = common.start_gunicorn(env, workdir, name="connector")
@@ -128,12 +132,17 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     return result
 
 
+def gunicorn_overrides() -> dict[str, str]:
+    """GUNICORN_* settings from this environment, given to both servers alike."""
+    return {name: value for name, value in os.environ.items() if name.startswith("GUNICORN_")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("embedded", "production", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bodies", type=int, default=30_000, help="distinct signed bodies per round")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--rate-seconds", type=float, default=30.0)
@@ -144,7 +153,9 @@ def main() -> int:
     backends = ("embedded", "production") if args.backend == "both" else (args.backend,)
     verdicts = []
     for backend in backends:
-        print(f"{backend}: {args.rounds} rounds of {args.seconds:g} s, {args.connections} connections", flush=True)
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(gunicorn_overrides().items())) or "gunicorn.conf.py defaults"
+        print(f"{backend}: {args.rounds} rounds of {args.seconds:g} s, {args.connections} connections, {settings}",
+              flush=True)
         r = run_backend(backend, args)
         ratio_ok, p99_ok = r["ratio"] >= 0.5, r["rate_p99"] <= 50 and r["bad"] == 0
         verdicts.append(ratio_ok and p99_ok)

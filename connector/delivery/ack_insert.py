@@ -10,7 +10,9 @@ ack's whole budget is about two bare Flask requests. Here:
   (``connector.store.fence``) and counts the tenant's ``new_submission`` subscriptions.
 * Acks that arrive while another is committing wait for it and then go in together (flat
   combining, see :class:`Combiner`): one transaction, one disk sync, one worker wake-up for the
-  lot. Alone, an ack commits by itself at once; under load the batches grow on their own.
+  lot (on PostgreSQL the batch's statements and its commit travel in one pipelined round trip).
+  Alone, an ack commits by itself at once; under load the batches grow on their own.
+* One long-lived connection per process serves every turn, so its caches stay warm.
 
 It covers the common case only: a pending submission with an event id that nobody subscribed
 to hear about (no outbox row to write). For anything else :func:`insert_pending` returns None
@@ -43,6 +45,8 @@ DEDUPE = ("tenant", "dedupe_key")
 EVENT = literal_column("'new_submission'")
 #: The most rows one transaction takes; later arrivals form the next batch.
 MAX_BATCH = 64
+#: Marks a row the fast path leaves to the general one.
+GENERAL_PATH: Any = object()
 
 Wake = Callable[[Sequence[int]], None]
 
@@ -75,11 +79,12 @@ class AckInsert:
         self._existing = select(Submission.id, Submission.status, Submission.status_reason).where(
             Submission.tenant == bindparam("tenant"), Submission.dedupe_key == bindparam("dedupe_key")
         ).compile(dialect=dialect)
-        self._subscribers = select(func.count()).select_from(HookSubscription).where(
-            HookSubscription.tenant == bindparam("tenant"), HookSubscription.event == EVENT).compile(dialect=dialect)
-        if self.postgres:
+        if self.postgres:  # the insert statement counts the subscribers itself
             self._insert = _postgres_insert().compile(dialect=dialect)
         else:
+            self._subscribers = select(func.count()).select_from(HookSubscription).where(
+                HookSubscription.tenant == bindparam("tenant"), HookSubscription.event == EVENT
+            ).compile(dialect=dialect)
             self._insert = (sqlite.insert(SUBMISSIONS).values({name: bindparam(name) for name in COLUMNS})
                             .on_conflict_do_nothing(index_elements=DEDUPE).returning(SUBMISSIONS.c.id)
                             .compile(dialect=dialect))
@@ -100,33 +105,51 @@ class AckInsert:
         return cursor.fetchall()
 
     def run(self, connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[Stored | None]:
-        """Store ``rows`` in one transaction. None for a row the general path must store: its
-        tenant has ``new_submission`` subscribers (the outbox row), or its duplicate vanished."""
+        """Store ``rows``, committed before this returns. None for a row the general path must
+        store: its tenant has ``new_submission`` subscribers (the outbox row needs the ORM)."""
         params = [self.bind(values) for values in rows]
-        cursor = connection.cursor()
         try:
-            # PostgreSQL counts subscribers inside the insert statement itself.
-            subscribed = set() if self.postgres else {
-                tenant for tenant in {bound["tenant"] for bound in params}
-                if self._execute(cursor, self._subscribers, {"tenant": tenant})[0][0]}
+            new_ids = self._insert_postgres(connection, params) if self.postgres \
+                else self._insert_sqlite(connection, params)
             results: list[Stored | None] = []
-            for values, bound in zip(rows, params):
-                inserted = [] if bound["tenant"] in subscribed else self._execute(cursor, self._insert, bound)
-                if bound["tenant"] in subscribed or (self.postgres and inserted[0][0]):
+            cursor = connection.cursor()
+            for values, bound, new_id in zip(rows, params, new_ids):
+                if new_id is GENERAL_PATH:
                     results.append(None)
-                elif inserted and inserted[0][-1] is not None:
-                    results.append(Stored(inserted[0][-1], values["status"], values["status_reason"], False, False))
-                else:
+                elif new_id is not None:
+                    results.append(Stored(new_id, values["status"], values["status_reason"], False, False))
+                else:  # a duplicate: report the first copy's state (None if it has vanished since)
                     found = self._execute(cursor, self._existing, {"tenant": bound["tenant"],
                                                                    "dedupe_key": bound["dedupe_key"]})
                     results.append(Stored(*found[0], True, False) if found else None)
+            cursor.close()
             connection.commit()
             return results
         except BaseException:
             connection.rollback()
             raise
-        finally:
-            cursor.close()
+
+    def _insert_sqlite(self, connection: Any, params: list[dict[str, Any]]) -> list[Any]:
+        """The new ids (None for a duplicate), in the transaction ``run`` commits."""
+        cursor = connection.cursor()
+        subscribed = {tenant for tenant in {bound["tenant"] for bound in params}
+                      if self._execute(cursor, self._subscribers, {"tenant": tenant})[0][0]}
+        new_ids = [GENERAL_PATH if bound["tenant"] in subscribed
+                   else next(iter(self._execute(cursor, self._insert, bound)), (None,))[0] for bound in params]
+        cursor.close()
+        return new_ids
+
+    def _insert_postgres(self, connection: Any, params: list[dict[str, Any]]) -> list[Any]:
+        """The new ids (None for a duplicate), committed: the inserts and the commit travel in
+        one pipeline, so a batch costs one round trip."""
+        with connection.pipeline():
+            cursors = [connection.execute(self._insert.string, bound) for bound in params]
+            connection.commit()
+        new_ids: list[Any] = []
+        for cursor in cursors:
+            subscribers, new_id = cursor.fetchone()
+            new_ids.append(GENERAL_PATH if subscribers else new_id)
+        return new_ids
 
 
 def _postgres_insert() -> Any:
@@ -153,52 +176,76 @@ R = TypeVar("R")
 
 
 class _Slot(Generic[J, R]):
-    __slots__ = ("item", "done", "result", "error")
+    """One caller's item; ``wakeup`` is held until the caller may go on (done, or its turn)."""
+
+    __slots__ = ("item", "done", "result", "error", "wakeup")
 
     def __init__(self, item: J) -> None:
         self.item = item
         self.done = False
         self.result: R | None = None
         self.error: BaseException | None = None
+        self.wakeup = threading.Lock()
+        self.wakeup.acquire()
 
 
 class Combiner(Generic[J, R]):
-    """Flat combining: each caller queues its item, then takes the turn; whoever holds the turn
-    runs every queued item (up to ``max_batch``) in one ``run_batch`` call and hands each caller
-    its result. A caller whose item a previous turn already ran just returns.
+    """Flat combining: callers queue their items; one of them at a time holds the turn, runs
+    the queued items (up to ``max_batch``, its own first) in one ``run_batch`` call, hands every
+    caller in the batch its result, passes the turn to the oldest caller still waiting, and only
+    then calls ``after_batch`` (work that must follow the batch but need not hold up the next).
 
     Nothing waits on a timer: a lone caller runs at once, and callers that arrive during a
-    commit are exactly the ones the next turn takes.
+    commit are exactly the ones the next turn takes. Each waiting caller sleeps on a lock of its
+    own until the turn's holder wakes it, once.
     """
 
-    def __init__(self, run_batch: Callable[[list[J]], Sequence[R]], max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, run_batch: Callable[[list[J]], Sequence[R]],
+                 after_batch: Callable[[list[J], Sequence[R]], None] | None = None,
+                 max_batch: int = MAX_BATCH) -> None:
         self._run_batch = run_batch
+        self._after_batch = after_batch
         self._max_batch = max_batch
-        self._turn = threading.Lock()
-        self._queue_guard = threading.Lock()
+        self._guard = threading.Lock()
         self._queue: list[_Slot[J, R]] = []
+        self._turn_taken = False
 
     def submit(self, item: J) -> R:
         slot: _Slot[J, R] = _Slot(item)
-        with self._queue_guard:
+        with self._guard:
             self._queue.append(slot)
-        while not slot.done:
-            with self._turn:
-                if slot.done:
-                    break
-                with self._queue_guard:
-                    batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
-                try:
-                    results = self._run_batch([queued.item for queued in batch])
-                except BaseException as error:
-                    for queued in batch:
-                        queued.error, queued.done = error, True
-                else:
-                    for queued, result in zip(batch, results, strict=True):
-                        queued.result, queued.done = result, True
+            waits, self._turn_taken = self._turn_taken, True
+        if waits:
+            slot.wakeup.acquire()  # until our batch is done, or the turn passes to us
+        if not slot.done:
+            self._take_turn()
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
+
+    def _take_turn(self) -> None:
+        """Run the oldest queued items (this caller's among them), then pass the turn on."""
+        with self._guard:
+            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+        items = [queued.item for queued in batch]
+        results: Sequence[R] | None = None
+        try:
+            results = self._run_batch(items)
+        except BaseException as error:
+            for queued in batch:
+                queued.error, queued.done = error, True
+        else:
+            for queued, result in zip(batch, results, strict=True):
+                queued.result, queued.done = result, True
+        with self._guard:
+            successor = self._queue[0] if self._queue else None
+            self._turn_taken = successor is not None
+        for queued in batch[1:]:
+            queued.wakeup.release()
+        if successor is not None:
+            successor.wakeup.release()
+        if results is not None and self._after_batch is not None:
+            self._after_batch(items, results)
 
 
 class AckWriter:
@@ -208,24 +255,34 @@ class AckWriter:
         self.statements = AckInsert(store.engine.dialect)
         # Only the combiner's turn uses it, so one connection serves the whole process.
         self.connection = store.driver_connection()
-        self.combiner: Combiner[Row, Stored | None] = Combiner(self._run_batch)
+        self.combiner: Combiner[Row, Stored | None] = Combiner(self._run_batch, after_batch=_wake)
 
     def _run_batch(self, rows: list[Row]) -> list[Stored | None]:
         values = [row.values for row in rows]
-        return _wake(rows, self.connection.run(lambda connection: self.statements.run(connection, values)))
+        results = self.connection.run(lambda connection: self.statements.run(connection, values))
+        return [_woken(result) if _due(row, result) else result for row, result in zip(rows, results)]
 
 
-def _wake(rows: list[Row], results: list[Stored | None]) -> list[Stored | None]:
-    """One wake-up per batch (per waker) for what is new or still pending after a retry."""
+def _due(row: Row, result: Stored | None) -> bool:
+    """Whether a worker must be woken for it: new, or a copy of one still pending (the first
+    request may have died before its wake-up; waking again is harmless)."""
+    return row.wake is not None and result is not None and (not result.duplicate or result.status == Status.PENDING)
+
+
+def _woken(result: Stored | None) -> Stored:
+    assert result is not None
+    return Stored(result.submission_id, result.status, result.reason, result.duplicate, True)
+
+
+def _wake(rows: list[Row], results: Sequence[Stored | None]) -> None:
+    """One wake-up per batch (per waker), naming each submission once. Best effort: the
+    records are committed, and the sweep finds any that a lost wake-up leaves behind."""
     due: dict[Wake, dict[int, None]] = {}
     for row, result in zip(rows, results):
-        if row.wake is not None and result is not None and (not result.duplicate or result.status == Status.PENDING):
-            due.setdefault(row.wake, {})[result.submission_id] = None
+        if result is not None and result.woken:
+            due.setdefault(row.wake, {})[result.submission_id] = None  # type: ignore[index]
     for wake, ids in due.items():
         wake(list(ids))
-    return [result if result is None or row.wake is None or result.submission_id not in due.get(row.wake, ())
-            else Stored(result.submission_id, result.status, result.reason, result.duplicate, True)
-            for row, result in zip(rows, results)]
 
 
 _writers_guard = threading.Lock()
