@@ -127,6 +127,29 @@ def values(store: Store, event_id: str) -> dict[str, Any]:
                 phase=None)
 
 
+def test_one_batch_mixes_tenants_subscribers_copies_and_earlier_events(store: Store):
+    """What a busy process's batch may hold; each row must come out as if it were alone."""
+    with store.session() as session:
+        session.add(HookSubscription(tenant="watched", event="new_submission", target_url="https://example.com/h",
+                                     secret="whsec_x", created_at=utcnow()))
+    earlier = record(store, "evt-earlier")
+    batch = [values(store, "evt-a"), values(store, "evt-earlier"), {**values(store, "evt-w"), "tenant": "watched"},
+             values(store, "evt-a"), {**values(store, "evt-b"), "tenant": "other"}, values(store, "evt-c")]
+    writer = ack_insert.writer_for(store)
+    new_a, again_earlier, watched, again_a, other_b, new_c = writer.connection.run(
+        lambda connection: writer.statements.run(connection, batch))
+    assert watched is None, "a subscribed tenant's row is left to the general path"
+    assert again_earlier is not None and (again_earlier.submission_id, again_earlier.duplicate) == \
+        (earlier.submission_id, True)
+    assert new_a is not None and again_a is not None and other_b is not None and new_c is not None
+    assert (new_a.duplicate, again_a.duplicate, again_a.submission_id) == (False, True, new_a.submission_id)
+    assert not other_b.duplicate and not new_c.duplicate
+    with store.session() as session:
+        stored = dict(session.execute(select(Submission.id, Submission.tenant)).all())
+    assert stored == {earlier.submission_id: "default", new_a.submission_id: "default",
+                      other_b.submission_id: "other", new_c.submission_id: "default"}
+
+
 @pytest.mark.skipif(not backends.production(), reason="the committed-id fence exists on PostgreSQL only")
 def test_the_insert_waits_for_a_poll_holding_the_fence(store: Store):
     """A cursor poll takes the fence exclusively; an insert must not draw its id meanwhile."""
