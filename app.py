@@ -46,6 +46,20 @@ def create_app(env: Mapping[str, str] | None = None, *, start_worker: bool = Fal
     return app
 
 
+def release_connections(app: Flask) -> None:
+    """Before gunicorn forks a worker from a master that built the app (``preload_app``): close
+    what building it opened (migrations, the queue's schema), so no worker shares a database or
+    queue connection with its parent or siblings. Any other WSGI app is left alone."""
+    from connector.sandbox.state import EXTENSION_KEY as SANDBOX_EXTENSION_KEY
+
+    extensions = getattr(app, "extensions", {})
+    if EXTENSION_KEY in extensions:
+        extensions[EXTENSION_KEY].release_connections()
+    sandbox = extensions.get(SANDBOX_EXTENSION_KEY)
+    if sandbox is not None:
+        sandbox.store.release_connections()
+
+
 def _first_request_hook(app: Flask, settings: Settings, *, announced: bool):  # type: ignore[no-untyped-def]
     """Say which Halo we talk to and start the embedded worker with the first request, so CLI
     commands (which build the app too) stay quiet and never start a worker."""

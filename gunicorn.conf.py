@@ -31,7 +31,12 @@ accesslog = "-"
 errorlog = "-"
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
-max_requests_jitter = 2000
+max_requests_jitter = max_requests // 10
+# Build the app once in the master and fork workers from it: a worker (re)start is then a fork,
+# not 2 s of imports, settings and migration checks, which under load a recycle every
+# max_requests would take from the acks (bench/README.md). pre_fork closes the master's
+# connections first, so no worker shares one.
+preload_app = os.environ.get("GUNICORN_PRELOAD_APP", "true").lower() not in ("0", "false", "no")
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
@@ -39,3 +44,11 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     import logging
 
     logging.getLogger("gunicorn.access").addFilter(RedactingFilter())
+
+
+def pre_fork(server, worker):  # type: ignore[no-untyped-def]
+    """With preload_app, close the connections the master opened while building the app."""
+    if server.cfg.preload_app:
+        from app import release_connections
+
+        release_connections(server.app.wsgi())

@@ -39,6 +39,13 @@ class Services:
         self.worker.stop()
         self.store.dispose()
 
+    def release_connections(self) -> None:
+        """Close the database and queue connections opened so far (the engines and the queue
+        stay usable and reconnect on next use), so a process forked from this one opens its
+        own instead of sharing a socket or a SQLite handle with its parent."""
+        self.store.dispose()
+        self.huey.storage.close()
+
 
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     store = Store(settings.database_url)

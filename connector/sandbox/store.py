@@ -201,6 +201,13 @@ class SandboxStore:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def release_connections(self) -> None:
+        """Close pooled connections before a fork (see ``app.release_connections``). An
+        in-memory database lives in its one connection, so that one is kept: a forked child
+        gets its own copy of the memory anyway."""
+        if not isinstance(self.engine.pool, StaticPool):
+            self.engine.dispose()
+
     def reset(self) -> None:
         with self._tx() as conn:
             for table in DATA_TABLES:

@@ -1,0 +1,101 @@
+"""gunicorn's ``preload_app``: the master builds the app once and forks the workers from it.
+
+Building the app opens connections (migrations, the queue's schema, the sandbox's tables); a
+worker that inherited one would share its socket or SQLite handle with the master and its
+siblings. gunicorn.conf.py's ``pre_fork`` closes them before every fork; the engines and the
+queue reconnect on their next use, in the process that uses them.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from bench import common
+from connector.config import PROJECT_ROOT
+from tests import backends
+from tests.conftest import base_env
+
+GUNICORN_CONF = PROJECT_ROOT / "gunicorn.conf.py"
+
+
+def gunicorn_conf(**env: str) -> dict[str, Any]:
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        return runpy.run_path(str(GUNICORN_CONF))
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def server(app: Flask | None, *, preload: bool) -> Any:
+    def wsgi() -> Flask:
+        assert app is not None, "pre_fork must not load the app when it is not preloaded"
+        return app
+
+    return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload), app=SimpleNamespace(wsgi=wsgi))
+
+
+def open_connections(app: Flask) -> dict[str, int]:
+    svc = app.extensions["halo_connector"]
+    sandbox = app.extensions.get("halo_sandbox")
+    counts = {"store": svc.store.engine.pool.checkedin()}
+    if not backends.production():
+        counts["queue"] = int(svc.huey.storage._conn is not None)
+    if sandbox is not None:
+        counts["sandbox"] = sandbox.store.engine.pool.checkedin()
+    return counts
+
+
+def webhook(app: Flask, event_id: str) -> int:
+    raw = common.typeform_body(event_id)
+    return app.test_client().post("/hooks/typeform", data=raw, headers=common.typeform_headers(raw)).status_code
+
+
+def test_workers_are_forked_from_a_preloaded_app_by_default():
+    assert gunicorn_conf()["preload_app"] is True
+    assert gunicorn_conf(GUNICORN_PRELOAD_APP="false")["preload_app"] is False
+
+
+def test_pre_fork_closes_what_building_the_app_opened(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, TYPEFORM_SECRET=common.TYPEFORM_SECRET, SANDBOX_ENABLED="true"))
+    assert webhook(app, "before-fork") == 202
+    assert any(open_connections(app).values()), "building and using the app opened connections"
+    gunicorn_conf()["pre_fork"](server(app, preload=True), None)
+    assert set(open_connections(app).values()) == {0}
+    assert webhook(app, "after-fork") == 202, "the engines and the queue reconnect on next use"
+
+
+def test_without_preload_pre_fork_leaves_the_master_alone():
+    gunicorn_conf()["pre_fork"](server(None, preload=False), None)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_child_forked_after_the_release_stores_on_its_own_connections(tmp_path: Path, make_app):
+    app = make_app(base_env(tmp_path, TYPEFORM_SECRET=common.TYPEFORM_SECRET))
+    assert webhook(app, "parent-1") == 202
+    gunicorn_conf()["pre_fork"](server(app, preload=True), None)
+    pid = os.fork()
+    if pid == 0:  # the worker: answer one webhook and leave without running the parent's cleanup
+        code = 0 if webhook(app, "child-1") == 202 else 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert webhook(app, "parent-2") == 202
+    from sqlalchemy import select
+
+    from connector.store import Submission
+
+    with app.extensions["halo_connector"].store.session() as session:
+        stored = sorted(session.execute(select(Submission.event_id)).scalars())
+    assert stored == ["child-1", "parent-1", "parent-2"]
