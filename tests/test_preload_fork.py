@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from bench import common
 from connector.config import PROJECT_ROOT
+from connector.store import Submission
 from tests import backends
 from tests.conftest import base_env
 
@@ -92,10 +94,6 @@ def test_a_child_forked_after_the_release_stores_on_its_own_connections(tmp_path
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert webhook(app, "parent-2") == 202
-    from sqlalchemy import select
-
-    from connector.store import Submission
-
     with app.extensions["halo_connector"].store.session() as session:
         stored = sorted(session.execute(select(Submission.event_id)).scalars())
     assert stored == ["child-1", "parent-1", "parent-2"]

@@ -263,10 +263,15 @@ class AckWriter:
         return [_woken(result) if _due(row, result) else result for row, result in zip(rows, results)]
 
 
+def worth_waking(duplicate: bool, status: str) -> bool:
+    """Whether a stored submission should wake a worker: it is new, or it is a copy of one still
+    pending (a retried delivery may mean the first request died between its insert and its
+    wake-up; waking again is harmless, claims are atomic, and it spares the wait for the sweep)."""
+    return not duplicate or status == Status.PENDING
+
+
 def _due(row: Row, result: Stored | None) -> bool:
-    """Whether a worker must be woken for it: new, or a copy of one still pending (the first
-    request may have died before its wake-up; waking again is harmless)."""
-    return row.wake is not None and result is not None and (not result.duplicate or result.status == Status.PENDING)
+    return row.wake is not None and result is not None and worth_waking(result.duplicate, result.status)
 
 
 def _woken(result: Stored | None) -> Stored:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from connector.delivery.ack_insert import insert_pending
+from connector.delivery.ack_insert import insert_pending, worth_waking
 from connector.hooks import outbox
 from connector.store import Attempt, Status, Store, Submission
 from connector.store.fence import before_insert
@@ -31,6 +31,11 @@ class Recorded:
     attempt_id: int | None = None
     #: Whether ``wake`` was already called for it (else the caller wakes a worker if it should).
     woken: bool = False
+
+    @property
+    def wake_due(self) -> bool:
+        """The caller should still wake a worker for it (see ``ack_insert.worth_waking``)."""
+        return not self.woken and worth_waking(self.duplicate, self.status)
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,7 @@ def receive(route: str, secret: str | None = None) -> tuple[Response, int]:
         ids.append(recorded.submission_id)
         if recorded.duplicate:
             duplicates += 1
-        if not recorded.woken and (not recorded.duplicate or recorded.status == Status.PENDING):
-            # A retried delivery of a submission still pending may mean the first request died
-            # between its insert and its wake-up; waking again is harmless (claims are atomic)
-            # and spares the wait for the sweep.
+        if recorded.wake_due:
             svc.deliveries.enqueue(recorded.submission_id)
     body: dict[str, Any]
     if ids:
