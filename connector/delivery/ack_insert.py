@@ -141,14 +141,18 @@ class AckInsert:
 
     def _insert_postgres(self, connection: Any, params: list[dict[str, Any]]) -> list[Any]:
         """The new ids (None for a duplicate), committed: the inserts and the commit travel in
-        one pipeline, so a batch costs one round trip."""
-        with connection.pipeline():
-            cursors = [connection.execute(self._insert.string, bound) for bound in params]
-            connection.commit()
+        one pipeline, so a batch costs one round trip. ``executemany`` converts the statement
+        once for the batch, where ``execute`` per row would convert it every time."""
         new_ids: list[Any] = []
-        for cursor in cursors:
-            subscribers, new_id = cursor.fetchone()
-            new_ids.append(GENERAL_PATH if subscribers else new_id)
+        with connection.cursor() as cursor:
+            with connection.pipeline():
+                cursor.executemany(self._insert.string, params, returning=True)
+                connection.commit()
+            more = True
+            while more:  # one result per row, in order
+                subscribers, new_id = cursor.fetchone()
+                new_ids.append(GENERAL_PATH if subscribers else new_id)
+                more = cursor.nextset()
         return new_ids
 
 
