@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from connector.config import parse_bool
 from connector.logs import RedactingFilter
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
@@ -36,7 +37,10 @@ max_requests_jitter = max_requests // 10
 # not 2 s of imports, settings and migration checks, which under load a recycle every
 # max_requests would take from the acks (bench/README.md). pre_fork closes the master's
 # connections first, so no worker shares one.
-preload_app = os.environ.get("GUNICORN_PRELOAD_APP", "true").lower() not in ("0", "false", "no")
+try:
+    preload_app = parse_bool(os.environ.get("GUNICORN_PRELOAD_APP", "true"))
+except ValueError as error:
+    raise SystemExit(f"GUNICORN_PRELOAD_APP: expected {error}") from None
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]

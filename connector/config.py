@@ -85,7 +85,8 @@ def _float_range(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
-def _bool(raw: str) -> bool:
+def parse_bool(raw: str) -> bool:
+    """A yes/no setting; anything but the usual spellings is an error, not a silent default."""
     lowered = raw.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -242,19 +243,19 @@ VARIABLES: tuple[Var, ...] = (
     Var("LOG_LEVEL", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Service"),
     # Sandbox
     Var("SANDBOX_ENABLED", "Serve the Halo sandbox at /sandbox/. Defaults to true when HALO_API_KEY "
-        "is unset.", _bool, None, "Sandbox", example=""),
+        "is unset.", parse_bool, None, "Sandbox", example=""),
     Var("SANDBOX_DATABASE_URL", "Where the sandbox keeps what it received.", _database_url, None,
         "Sandbox", example="sqlite:///var/sandbox.db"),
     Var("SANDBOX_IDENTITY_SECRET", "Identity secret the sandbox verifies user_token JWTs with.",
         str, None, "Sandbox", secret=True, example=""),
     Var("SANDBOX_IDENTITY_VERIFICATION", "Make the sandbox require a valid user_token (403 without).",
-        _bool, "false", "Sandbox"),
+        parse_bool, "false", "Sandbox"),
     Var("SANDBOX_FAULTS", "Faults the sandbox injects, e.g. 'latency=0.2' or '503:3' or "
         "'429:2:retry_after=5' (grammar in connector/sandbox/README.md).", str, None, "Sandbox", example=""),
     # REST hooks (instant triggers)
     Var("HOOKS_ALLOW_PRIVATE_TARGETS", "Let REST-hook target URLs point at loopback or private "
         "addresses (local testing only; link-local and metadata addresses stay refused).",
-        _bool, "false", "Hooks"),
+        parse_bool, "false", "Hooks"),
     Var("HOOKS_RETRY_HOURS", "How long a REST-hook delivery is retried before it is given up.",
         _float_range(0.01, 24 * 30), "24", "Hooks"),
     # Email

@@ -67,6 +67,10 @@ def webhook(app: Flask, event_id: str) -> int:
 def test_workers_are_forked_from_a_preloaded_app_by_default():
     assert gunicorn_conf()["preload_app"] is True
     assert gunicorn_conf(GUNICORN_PRELOAD_APP="false")["preload_app"] is False
+    # The same spellings as every other yes/no setting, and a typo is refused, not read as yes.
+    assert gunicorn_conf(GUNICORN_PRELOAD_APP="off")["preload_app"] is False
+    with pytest.raises(SystemExit, match="GUNICORN_PRELOAD_APP: expected true or false"):
+        gunicorn_conf(GUNICORN_PRELOAD_APP="flase")
 
 
 def test_pre_fork_closes_what_building_the_app_opened(tmp_path: Path, make_app):
