@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.errors import BadRequest
+from connector.lazy import lazy_property
 from connector.sources import bodies
 
 if TYPE_CHECKING:
@@ -47,28 +47,28 @@ class Delivery:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    @cached_property
+    @lazy_property
     def called_url(self) -> str:
         return self.url() if callable(self.url) else self.url
 
-    @cached_property
+    @lazy_property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 
-    @cached_property
+    @lazy_property
     def mime(self) -> str:
         return bodies.media_type(self.content_type)[0]
 
-    @cached_property
+    @lazy_property
     def json(self) -> Any:
         return bodies.parse_json(self.raw)
 
-    @cached_property
+    @lazy_property
     def body(self) -> Any:
         """The body decoded by its Content-Type (JSON, form or multipart)."""
         return bodies.parse_any(self.raw, self.content_type)
 
-    @cached_property
+    @lazy_property
     def body_hash(self) -> str:
         return "sha256:" + hashlib.sha256(self.raw).hexdigest()[:40]
 

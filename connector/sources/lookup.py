@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
+from connector.lazy import lazy_property
 from connector.sources.base import Field, Submission
 from connector.sources.fields import is_empty, normalize
 
@@ -18,7 +18,7 @@ class Lookup:
         self.submission = submission
         self.variables = variables
 
-    @cached_property
+    @lazy_property
     def _exact(self) -> dict[str, Field]:
         index: dict[str, Field] = {}
         for item in self.submission.fields:
@@ -27,7 +27,7 @@ class Lookup:
                 index.setdefault(alias, item)
         return index
 
-    @cached_property
+    @lazy_property
     def _loose(self) -> dict[str, Field]:
         index: dict[str, Field] = {}
         for item in self.submission.fields:
