@@ -30,8 +30,11 @@ limit_request_line = 4094
 limit_request_fields = 100
 accesslog = "-"
 errorlog = "-"
-# Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+# Recycle workers now and then so a slow leak can never grow without bound (web RSS stays flat
+# at about 86 MB). Not often: under load each recycle costs 1-2 s of the server's throughput, as
+# the old worker lingers on its kept-alive connections before the new one is forked; at 20,000
+# that was 4-7% of peak ack throughput on 2 cores, at 100,000 it is under 2% (bench/README.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 # Build the app once in the master and fork workers from it: a worker (re)start is then a fork,
 # not 2 s of imports, settings and migration checks, which under load a recycle every
