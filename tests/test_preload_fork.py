@@ -73,6 +73,16 @@ def test_workers_are_forked_from_a_preloaded_app_by_default():
         gunicorn_conf(GUNICORN_PRELOAD_APP="flase")
 
 
+def test_workers_are_recycled_rarely_by_default():
+    """Under load a recycle costs 1-2 s of the server's throughput (bench/README.md, "fewer worker
+    recycles"), so the default is 100,000 requests, with a tenth of that as jitter so the workers
+    do not all go at once; GUNICORN_MAX_REQUESTS overrides it (the recycling fault test uses 10)."""
+    default = gunicorn_conf()
+    assert (default["max_requests"], default["max_requests_jitter"]) == (100_000, 10_000)
+    overridden = gunicorn_conf(GUNICORN_MAX_REQUESTS="10")
+    assert (overridden["max_requests"], overridden["max_requests_jitter"]) == (10, 1)
+
+
 def test_pre_fork_closes_what_building_the_app_opened(tmp_path: Path, make_app):
     app = make_app(base_env(tmp_path, TYPEFORM_SECRET=common.TYPEFORM_SECRET, SANDBOX_ENABLED="true"))
     assert webhook(app, "before-fork") == 202
