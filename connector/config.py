@@ -59,7 +59,9 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
-def _int_range(low: int, high: int) -> Callable[[str], int]:
+def int_range(low: int, high: int) -> Callable[[str], int]:
+    """A whole-number setting within bounds; the error says which numbers are allowed."""
+
     def parse(raw: str) -> int:
         try:
             value = int(raw)
@@ -205,7 +207,7 @@ VARIABLES: tuple[Var, ...] = (
     Var("HALO_READ_TIMEOUT", "Seconds to wait for Halo's answer.", _float_range(0.05, 300), "15", "Halo"),
     Var("HALO_MAX_RETRIES", "Quick retries inside one Halo call (connection errors, 408, 429, 5xx); "
         "background delivery retries for up to DELIVERY_RETRY_HOURS on top.",
-        _int_range(0, 10), "2", "Halo"),
+        int_range(0, 10), "2", "Halo"),
     Var("HALO_RETRY_AFTER_CAP", "Longest Retry-After (seconds) a call waits in place; longer waits "
         "are handed back to the caller or rescheduled.", _float_range(0, 3600), "30", "Halo"),
     # Callers
@@ -237,9 +239,9 @@ VARIABLES: tuple[Var, ...] = (
         "cover the URL (HubSpot) behind a proxy.", _url, None, "Service", example=""),
     Var("HOST", "Address `python app.py` and `make run` listen on (0.0.0.0 for other machines).",
         str, "127.0.0.1", "Service"),
-    Var("PORT", "Port `python app.py` and `make run` listen on.", _int_range(1, 65535), "5000", "Service"),
+    Var("PORT", "Port `python app.py` and `make run` listen on.", int_range(1, 65535), "5000", "Service"),
     Var("MAX_BODY_BYTES", "Largest request body accepted (413 above).",
-        _int_range(1024, 50_000_000), "1000000", "Service"),
+        int_range(1024, 50_000_000), "1000000", "Service"),
     Var("LOG_LEVEL", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Service"),
     # Sandbox
     Var("SANDBOX_ENABLED", "Serve the Halo sandbox at /sandbox/. Defaults to true when HALO_API_KEY "

@@ -73,6 +73,26 @@ def test_workers_are_forked_from_a_preloaded_app_by_default():
         gunicorn_conf(GUNICORN_PRELOAD_APP="flase")
 
 
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("GUNICORN_WORKERS", "two", "a whole number from 1 to 256"),
+    ("GUNICORN_WORKERS", "0", "a whole number from 1 to 256"),
+    ("GUNICORN_THREADS", "16.5", "a whole number from 1 to 1024"),
+    ("GUNICORN_TIMEOUT", "-1", "a whole number from 0 to 86400"),
+    ("GUNICORN_MAX_REQUESTS", "1e5", "a whole number from 0 to 1000000000"),
+    ("PORT", "http", "a whole number from 1 to 65535"),
+])
+def test_a_bad_number_stops_the_start_naming_its_variable(name: str, value: str, expected: str):
+    """Not Python's "invalid literal for int()" from inside gunicorn's config loader."""
+    with pytest.raises(SystemExit, match=f"^{name}: expected {expected}$"):
+        gunicorn_conf(**{name: value})
+
+
+def test_numbers_in_range_are_taken_as_given():
+    conf = gunicorn_conf(GUNICORN_WORKERS="3", GUNICORN_THREADS="8", GUNICORN_TIMEOUT="0", PORT="8080")
+    assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 8, 0)
+    assert conf["bind"].endswith(":8080")
+
+
 def test_workers_are_recycled_rarely_by_default():
     """Under load a recycle costs 1-2 s of the server's throughput (bench/README.md, "fewer worker
     recycles"), so the default is 100,000 requests, with a tenth of that as jitter so the workers
