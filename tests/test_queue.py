@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +78,36 @@ def test_first_request_starts_the_embedded_worker_and_cli_apps_never_do(tmp_path
     assert not svc.worker.running
     app.test_client().get("/health")
     assert svc.worker.running
+
+
+HOST_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def test_a_request_thread_starts_the_embedded_worker_and_the_host_keeps_its_signals(tmp_path: Path, make_app):
+    """Threaded servers (gunicorn's gthread, ``flask run``) run the first request in a thread of
+    their own. Huey's consumer used to install its signal handlers there, which Python refuses
+    outside the main thread: the request failed with a 500, and so did every later one."""
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"))
+    svc = app.extensions["halo_connector"]
+    handlers = [signal.getsignal(number) for number in HOST_SIGNALS]
+    answers: list[int] = []
+    thread = threading.Thread(target=lambda: answers.extend(
+        app.test_client().get("/health").status_code for _ in range(2)))
+    thread.start()
+    thread.join()
+    assert answers == [200, 200]
+    assert svc.worker.running
+    assert [signal.getsignal(number) for number in HOST_SIGNALS] == handlers
+
+
+def test_the_embedded_worker_started_in_the_main_thread_leaves_the_hosts_signals_alone(
+        tmp_path: Path, make_app):
+    """gunicorn's worker (``make run``) builds the app in its main thread; a SIGTERM there must
+    still reach gunicorn, or stopping the service waits out the graceful timeout."""
+    handlers = [signal.getsignal(number) for number in HOST_SIGNALS]
+    app = make_app(base_env(tmp_path, WORKER_MODE="embedded"), start_worker=True)
+    assert app.extensions["halo_connector"].worker.running
+    assert [signal.getsignal(number) for number in HOST_SIGNALS] == handlers
 
 
 def test_the_sqlite_queue_skips_the_disk_sync_that_the_records_pay(tmp_path: Path):

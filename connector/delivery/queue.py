@@ -7,6 +7,7 @@ anything due that nobody is working on.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Sequence
@@ -111,6 +112,22 @@ def connect(huey: Huey, deliveries: Deliveries, hooks: HookSender | None = None)
     hooks.bind_queue(enqueue_hook)
 
 
+#: How long a stopping web process waits for an embedded delivery in flight (a Halo call is
+#: bounded by its own timeouts); gunicorn's graceful_timeout (20-30 s) leaves room for it.
+EMBEDDED_SHUTDOWN_SECONDS = 10.0
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer whose threads live in someone else's process (gunicorn, ``flask run``, any WSGI
+    server), which owns the signals. Huey's ``Consumer.start()`` installs SIGTERM/SIGINT/SIGHUP
+    handlers meant for ``Consumer.run()``'s loop, which an embedded consumer never runs: from a
+    request thread that raised (every request answered 500), and from gunicorn's main thread it
+    swallowed the worker's SIGTERM (a stop took the whole graceful timeout, then SIGKILL)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
 class EmbeddedWorker:
     """A Huey consumer running in threads inside the web process (the one-machine default)."""
 
@@ -131,9 +148,13 @@ class EmbeddedWorker:
         with self._lock:
             if self._consumer is not None:
                 return
-            consumer = self.huey.create_consumer(workers=self.workers, **CONSUMER_OPTIONS)
+            consumer = EmbeddedConsumer(self.huey, workers=self.workers,
+                                        shutdown_timeout=EMBEDDED_SHUTDOWN_SECONDS, **CONSUMER_OPTIONS)
             consumer.start()
             self._consumer = consumer
+            # Its threads are daemons: without this, a normal exit (gunicorn's SIGTERM, Ctrl-C)
+            # would cut a delivery off mid-call instead of letting it finish.
+            atexit.register(self.stop)
         log.info("embedded delivery worker started (%d threads)", self.workers)
         threading.Thread(target=self._sweep_once, name="initial-sweep", daemon=True).start()
 
@@ -144,9 +165,11 @@ class EmbeddedWorker:
             log.exception("initial sweep failed; the periodic sweep will retry")
 
     def stop(self) -> None:
+        """Let the delivery in flight finish (up to EMBEDDED_SHUTDOWN_SECONDS), then stop."""
         with self._lock:
             consumer, self._consumer = self._consumer, None
         if consumer is not None:
+            atexit.unregister(self.stop)
             consumer.stop(graceful=True)
 
 
