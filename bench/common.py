@@ -114,7 +114,10 @@ class Proc:
 
 
 def wait_http(url: str, timeout: float = 30.0, proc: Proc | None = None) -> None:
-    """Wait until ``url`` answers anything below 500 (or fail, with the process log tail)."""
+    """Wait until ``url`` answers anything below 500 (or fail, with the process log tail).
+
+    On failure ``proc`` is stopped first: its caller never got it back to stop, and a server
+    left answering 500 would outlive the test or benchmark that started it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and not proc.alive():
@@ -125,7 +128,10 @@ def wait_http(url: str, timeout: float = 30.0, proc: Proc | None = None) -> None
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    tail = proc.log_text()[-3000:] if proc else ""
+    tail = ""
+    if proc is not None:
+        proc.stop()
+        tail = proc.log_text()[-3000:]
     raise RuntimeError(f"{url} did not answer within {timeout:g} s\n{tail}")
 
 
