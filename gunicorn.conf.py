@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def _env(name: str, default: str, parse: Callable[[str], T]) -> T:
-    """A GUNICORN_* (or HOST/PORT) value; a bad one stops the start with a message naming it."""
+    """A GUNICORN_* (or PORT) value; a bad one stops the start with a message naming it."""
     try:
         return parse(os.environ.get(name, default))
     except ValueError as error:
