@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -27,12 +26,11 @@ PROMPT_STOP_SECONDS = 10.0
 
 
 def start(deployment, how: str) -> tuple[common.Proc, str]:
-    env = {**deployment.env, "WORKER_MODE": "embedded"}
     if how == "gunicorn.conf.py":
         return deployment.web(workers=1, WORKER_MODE="embedded")
     port = common.free_port()
-    proc = common.Proc("make-run", [common.PYTHON, "app.py"], {**env, "HOST": "127.0.0.1", "PORT": str(port)},
-                       deployment.workdir / "make-run.log").start()
+    env = {**deployment.env, "WORKER_MODE": "embedded", "HOST": "127.0.0.1", "PORT": str(port)}
+    proc = common.Proc("make-run", [common.PYTHON, "app.py"], env, deployment.workdir / "make-run.log").start()
     deployment.procs.append(proc)
     base = f"http://127.0.0.1:{port}"
     common.wait_http(f"{base}/health", proc=proc)
@@ -47,14 +45,11 @@ def test_the_embedded_worker_delivers_and_sigterm_stops_the_service_promptly(dep
     deployment.wait_delivered(events, timeout=30)
     deployment.assert_exactly_once(events)
 
-    started = time.monotonic()
     proc.popen.send_signal(signal.SIGTERM)  # to the master only, as docker stop does to PID 1
     try:
         proc.popen.wait(PROMPT_STOP_SECONDS)
     except subprocess.TimeoutExpired:
         pytest.fail(f"still running {PROMPT_STOP_SECONDS:g} s after SIGTERM\n{deployment.logs()}")
-    took = time.monotonic() - started
-    assert took < PROMPT_STOP_SECONDS
     log = proc.log_text()
     assert "signal only works in main thread" not in log
     assert "Traceback" not in log, log[-3000:]
