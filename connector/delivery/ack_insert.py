@@ -4,13 +4,15 @@ Every acknowledged webhook is a durable insert, so this is the hottest write in 
 Through the ORM session it cost about 0.5 ms of CPU and, on PostgreSQL, five round trips; the
 ack's whole budget is about two bare Flask requests. Here:
 
-* The row goes in through one statement compiled once per database, with SQLAlchemy's own bind
-  processing, so the stored values are the ORM's. On SQLite it is ``INSERT ... ON CONFLICT DO
-  NOTHING RETURNING id``; on PostgreSQL the same statement also takes the committed-id fence
+* The row goes in through one statement compiled once per database, storing exactly what the
+  ORM stores (on SQLite through SQLAlchemy's own bind processing, on PostgreSQL through
+  per-column libpq encoders, see :func:`_pq_encoder`). On SQLite it is ``INSERT ... ON CONFLICT
+  DO NOTHING RETURNING id``; on PostgreSQL the same statement also takes the committed-id fence
   (``connector.store.fence``) and counts the tenant's ``new_submission`` subscriptions.
 * Acks that arrive while another is committing wait for it and then go in together (flat
   combining, see :class:`Combiner`): one transaction, one disk sync, one worker wake-up for the
-  lot (on PostgreSQL the batch's statements and its commit travel in one pipelined round trip).
+  lot. On PostgreSQL the batch's executions of the prepared statement and its commit travel in
+  one libpq pipeline (``connector.store.pipeline``), one round trip and no per-statement Python.
   Alone, an ack commits by itself at once; under load the batches grow on their own.
 * One long-lived connection per process serves every turn, so its caches stay warm.
 
@@ -22,17 +24,21 @@ must match (tests/test_ack_insert.py).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import JSON, Integer, LargeBinary, String, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 from connector.store import HookSubscription, Status, Store, Submission
 from connector.store.fence import shared_lock_sql
+from connector.store.pipeline import Param, PreparedBatch
+from connector.store.types import UTCDateTime
 
 SUBMISSIONS = Submission.__table__
 #: Inserted values, as record_submission builds them.
@@ -47,6 +53,8 @@ EVENT = literal_column("'new_submission'")
 MAX_BATCH = 64
 #: Marks a row the fast path leaves to the general one.
 GENERAL_PATH: Any = object()
+#: PostgreSQL's type oid for bytea: the raw body goes in binary, as it arrived.
+BYTEA_OID = 17
 
 Wake = Callable[[Sequence[int]], None]
 
@@ -74,14 +82,19 @@ class AckInsert:
 
     def __init__(self, dialect: Dialect) -> None:
         self.postgres = dialect.name == "postgresql"
-        self._processors: dict[str, Callable[[Any], Any] | None] = {
-            name: SUBMISSIONS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS}
         self._existing = select(Submission.id, Submission.status, Submission.status_reason).where(
             Submission.tenant == bindparam("tenant"), Submission.dedupe_key == bindparam("dedupe_key")
         ).compile(dialect=dialect)
         if self.postgres:  # the insert statement counts the subscribers itself
-            self._insert = _postgres_insert().compile(dialect=dialect)
-        else:
+            numbered = _postgres_insert().compile(dialect=type(dialect)(paramstyle="numeric_dollar"))
+            encoders = [_pq_encoder(SUBMISSIONS.c[name].type, dialect) for name in numbered.positiontup]
+            self._pq_params = [(name, encoder) for name, (_, _, encoder) in zip(numbered.positiontup, encoders)]
+            self._batch = PreparedBatch("connector_ack_insert", numbered.string,
+                                        param_types=[oid for oid, _, _ in encoders],
+                                        formats=[fmt for _, fmt, _ in encoders])
+        else:  # SQLAlchemy's own bind processing, then the driver's
+            self._processors: dict[str, Callable[[Any], Any] | None] = {
+                name: SUBMISSIONS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS}
             self._subscribers = select(func.count()).select_from(HookSubscription).where(
                 HookSubscription.tenant == bindparam("tenant"), HookSubscription.event == EVENT
             ).compile(dialect=dialect)
@@ -89,7 +102,7 @@ class AckInsert:
                             .on_conflict_do_nothing(index_elements=DEDUPE).returning(SUBMISSIONS.c.id)
                             .compile(dialect=dialect))
 
-    def bind(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def _bind(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {name: (processor(values[name]) if processor else values[name])
                 for name, processor in self._processors.items()}
 
@@ -107,22 +120,23 @@ class AckInsert:
     def run(self, connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[Stored | None]:
         """Store ``rows``, committed before this returns. None for a row the general path must
         store: its tenant has ``new_submission`` subscribers (the outbox row needs the ORM)."""
-        params = [self.bind(values) for values in rows]
         try:
-            new_ids = self._insert_postgres(connection, params) if self.postgres \
-                else self._insert_sqlite(connection, params)
+            new_ids = self._insert_postgres(connection, rows) if self.postgres \
+                else self._insert_sqlite(connection, [self._bind(values) for values in rows])
             results: list[Stored | None] = []
-            cursor = connection.cursor()
-            for values, bound, new_id in zip(rows, params, new_ids):
+            cursor = None  # opened for the first duplicate only: most batches have none
+            for values, new_id in zip(rows, new_ids):
                 if new_id is GENERAL_PATH:
                     results.append(None)
                 elif new_id is not None:
                     results.append(Stored(new_id, values["status"], values["status_reason"], False, False))
                 else:  # a duplicate: report the first copy's state (None if it has vanished since)
-                    found = self._execute(cursor, self._existing, {"tenant": bound["tenant"],
-                                                                   "dedupe_key": bound["dedupe_key"]})
+                    cursor = cursor or connection.cursor()
+                    found = self._execute(cursor, self._existing, {"tenant": values["tenant"],
+                                                                   "dedupe_key": values["dedupe_key"]})
                     results.append(Stored(*found[0], True, False) if found else None)
-            cursor.close()
+            if cursor is not None:
+                cursor.close()
             connection.commit()
             return results
         except BaseException:
@@ -139,21 +153,42 @@ class AckInsert:
         cursor.close()
         return new_ids
 
-    def _insert_postgres(self, connection: Any, params: list[dict[str, Any]]) -> list[Any]:
-        """The new ids (None for a duplicate), committed: the inserts and the commit travel in
-        one pipeline, so a batch costs one round trip. ``executemany`` converts the statement
-        once for the batch, where ``execute`` per row would convert it every time."""
+    def _insert_postgres(self, connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The new ids (None for a duplicate), committed: one pipelined round trip for the batch."""
         new_ids: list[Any] = []
-        with connection.cursor() as cursor:
-            with connection.pipeline():
-                cursor.executemany(self._insert.string, params, returning=True)
-                connection.commit()
-            more = True
-            while more:  # one result per row, in order
-                subscribers, new_id = cursor.fetchone()
-                new_ids.append(GENERAL_PATH if subscribers else new_id)
-                more = cursor.nextset()
+        for result in self._batch.run(connection, [self._pq_row(values) for values in rows]):
+            subscribers, new_id = result.get_value(0, 0), result.get_value(0, 1)
+            new_ids.append(GENERAL_PATH if subscribers != b"0" else None if new_id is None else int(new_id))
         return new_ids
+
+    def _pq_row(self, values: Mapping[str, Any]) -> list[Param]:
+        row: list[Param] = []
+        for name, encode in self._pq_params:
+            value = values[name]
+            if encode is not None:
+                row.append(encode(value))
+            else:  # a string column
+                row.append(None if value is None else value.encode())
+        return row
+
+
+def _pq_encoder(column_type: TypeEngine[Any], dialect: Dialect) -> tuple[int, int, Callable[[Any], Param] | None]:
+    """How one column's value goes to libpq: (type oid, 0 for text or 1 for binary, encoder or
+    None for a string), storing what SQLAlchemy's own binding would (tests/test_ack_insert.py
+    compares the two)."""
+    if isinstance(column_type, UTCDateTime):
+        to_utc = column_type.process_bind_param
+        return 0, 0, lambda value: None if value is None else to_utc(value, dialect).isoformat().encode()  # type: ignore[union-attr]
+    if isinstance(column_type, JSON):  # None is stored as JSON null, as SQLAlchemy's JSON does
+        dumps = dialect._json_serializer or json.dumps  # type: ignore[attr-defined]
+        return 0, 0, lambda value: b"null" if value is None else dumps(value).encode()
+    if isinstance(column_type, LargeBinary):
+        return BYTEA_OID, 1, lambda value: None if value is None else bytes(value)
+    if isinstance(column_type, String):  # most columns: encoded inline by AckInsert._pq_row
+        return 0, 0, None
+    if isinstance(column_type, Integer):
+        return 0, 0, lambda value: None if value is None else str(int(value)).encode()
+    raise TypeError(f"no libpq encoding for {column_type!r}")
 
 
 def _postgres_insert() -> Any:
