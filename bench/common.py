@@ -67,12 +67,14 @@ class Proc:
     argv: list[str]
     env: dict[str, str]
     log_path: Path
+    #: The checkout it runs from (``bench/ab_ack.py`` runs two).
+    cwd: Path = PROJECT_ROOT
     popen: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> Proc:
         self._log = open(self.log_path, "ab")
-        self.popen = subprocess.Popen(self.argv, env=self.env, cwd=PROJECT_ROOT, stdout=self._log,
+        self.popen = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=self._log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
@@ -217,22 +219,23 @@ def drop_queue(env: Mapping[str, str]) -> None:
         client.delete(key)
 
 
-def migrate(env: Mapping[str, str]) -> None:
+def migrate(env: Mapping[str, str], root: Path = PROJECT_ROOT) -> None:
     """``flask --app app db upgrade``, as a deployment runs it once before starting processes."""
     subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], env=dict(env),
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
+                   cwd=root, check=True, capture_output=True)
 
 
 def start_gunicorn(env: Mapping[str, str], workdir: Path, *, app: str = "app:create_app()",
-                   name: str = "web", port: int | None = None, workers: int | None = None) -> tuple[Proc, str]:
-    """gunicorn with the project's gunicorn.conf.py; returns it and its base URL."""
+                   name: str = "web", port: int | None = None, workers: int | None = None,
+                   root: Path = PROJECT_ROOT) -> tuple[Proc, str]:
+    """gunicorn with the gunicorn.conf.py of ``root`` (this checkout); returns it and its base URL."""
     port = port or free_port()
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
     if workers is not None:
         env["GUNICORN_WORKERS"] = str(workers)
-    argv = [str(BIN / "gunicorn"), "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+    argv = [str(BIN / "gunicorn"), "-c", str(root / "gunicorn.conf.py"),
             "--access-logfile", str(workdir / f"{name}-access.log"), app]
-    proc = Proc(name, argv, env, workdir / f"{name}.log").start()
+    proc = Proc(name, argv, env, workdir / f"{name}.log", cwd=root).start()
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/health", proc=proc)
     return proc, base
