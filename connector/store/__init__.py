@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -73,7 +73,22 @@ def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, **kwargs)
+    engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, **kwargs)
+    event.listen(engine, "handle_error", _failed_ping_means_dropped)
+    return engine
+
+
+def _failed_ping_means_dropped(context: ExceptionContext) -> None:
+    """A pooled connection that fails its pre-ping in any way is replaced, not handed out.
+
+    SQLAlchemy replaces it only when the driver's error looks like a disconnect. A connection
+    whose server process was terminated can fail its ping with psycopg's ProgrammingError
+    ("can't change 'autocommit' now: connection in transaction status ACTIVE") instead, which
+    then reached the caller: a worker recording that Halo had created a ticket lost that
+    knowledge, and the submission was held as ambiguous (tests/faults/test_database_dropped.py).
+    """
+    if context.is_pre_ping:
+        context.is_disconnect = True
 
 
 class Store:
