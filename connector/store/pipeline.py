@@ -6,7 +6,7 @@ service. Through psycopg's cursor and pipeline a batch cost about 500 µs of cli
 time winning the GIL back from 15 busy request threads. Here the rows go out through psycopg's
 own libpq binding (``psycopg.pq``, public, C in psycopg-binary) as executions of a statement
 prepared once per connection, followed by one sync: one round trip and one wait a batch, about
-a fifth of the client CPU (bench/README.md, "Ack, seventh session").
+a third of the client CPU (bench/README.md, "Ack, seventh session").
 
 The executions between two syncs form one implicit transaction, committed at the sync (the
 extended query protocol's rule), so a batch is all or nothing, as before. Errors come out as
@@ -54,7 +54,7 @@ class PreparedBatch:
         """
         pgconn = connection.pgconn
         if pgconn not in self._prepared_on:
-            self._prepare(pgconn)
+            self._prepare(connection)
         pgconn.enter_pipeline_mode()
         try:
             for params in rows:
@@ -72,11 +72,11 @@ class PreparedBatch:
             raise errors.error_from_result(failed, encoding=connection.info.encoding)
         return results
 
-    def _prepare(self, pgconn: Any) -> None:
-        result = pgconn.prepare(self.name, self._sql, self._types)
+    def _prepare(self, connection: Any) -> None:
+        result = connection.pgconn.prepare(self.name, self._sql, self._types)
         if result.status != pq.ExecStatus.COMMAND_OK:
-            raise errors.error_from_result(result)
-        self._prepared_on.add(pgconn)
+            raise errors.error_from_result(result, encoding=connection.info.encoding)
+        self._prepared_on.add(connection.pgconn)
 
 
 def _flush(pgconn: Any) -> None:
