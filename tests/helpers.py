@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from connector.delivery import record_submission
 from connector.services import Services
 from connector.ticket import Customer, TicketRequest
@@ -34,3 +37,18 @@ def record(svc: Services, *, tenant: str = "default", email: str | None = "pat@e
     return record_submission(svc.store, tenant=tenant, channel=channel, source=source,
                              raw_body=b"{}", headers={}, content_type="application/json",
                              ticket_request=request, event_id=event_id).submission_id
+
+
+def open_files(prefix: Path) -> list[str]:
+    """Files whose path starts with ``prefix`` that this process holds open, writer-lock files
+    aside (Linux: /proc/self/fd). A SQLite file open across a fork can lose the child's commits
+    (tests/test_sqlite_writer.py), so forks are checked against this."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the listing's own descriptor, closed by now
+            continue
+        if target.startswith(str(prefix)) and not target.endswith(".writer-lock"):
+            found.append(target)
+    return found

@@ -23,6 +23,7 @@ from connector.config import PROJECT_ROOT
 from connector.store import Submission
 from tests import backends
 from tests.conftest import base_env
+from tests.helpers import open_files
 
 GUNICORN_CONF = PROJECT_ROOT / "gunicorn.conf.py"
 
@@ -110,6 +111,18 @@ def test_pre_fork_closes_what_building_the_app_opened(tmp_path: Path, make_app):
     gunicorn_conf()["pre_fork"](server(app, preload=True), None)
     assert set(open_connections(app).values()) == {0}
     assert webhook(app, "after-fork") == 202, "the engines and the queue reconnect on next use"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open files through /proc")
+def test_after_pre_fork_the_master_holds_no_database_file_open(tmp_path: Path, make_app):
+    """The same, seen from the kernel: a connection that the pools do not count (one held only by
+    a reference cycle, say) would still cross the fork, and a SQLite file open across a fork can
+    lose the child's commits (tests/test_sqlite_writer.py)."""
+    app = make_app(base_env(tmp_path, TYPEFORM_SECRET=common.TYPEFORM_SECRET, SANDBOX_ENABLED="true"))
+    assert webhook(app, "before-fork") == 202
+    assert open_files(tmp_path), "building and using the app opened its database files"
+    gunicorn_conf()["pre_fork"](server(app, preload=True), None)
+    assert open_files(tmp_path) == []
 
 
 def test_without_preload_pre_fork_leaves_the_master_alone():

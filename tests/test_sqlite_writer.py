@@ -13,6 +13,7 @@ import pytest
 
 from connector.store import Store
 from connector.store.sqlite_writer import WriterLockedConnection, writer_lock
+from tests.helpers import open_files
 
 
 def connect(path: Path, *, timeout: float = 30.0, autocommit: bool = False) -> WriterLockedConnection:
@@ -35,19 +36,6 @@ def held_elsewhere(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
-
-
-def open_in_this_process(path: Path) -> list[str]:
-    """The database's files this process has open (Linux: /proc/self/fd)."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # the listing's own descriptor, closed by now
-            continue
-        if target.startswith(str(path)) and not target.endswith(".writer-lock"):
-            found.append(target)
-    return found
 
 
 @pytest.fixture
@@ -149,7 +137,7 @@ def test_threads_in_several_processes_write_without_ever_meeting_inside_sqlite(d
     """With SQLite's own busy timeout at zero, any two writers meeting inside SQLite would fail
     with "database is locked"; the writer lock queues them all first."""
     if os.path.isdir("/proc/self/fd"):
-        assert open_in_this_process(db) == [], "a SQLite connection must not cross the fork"
+        assert open_files(db) == [], "a SQLite connection must not cross the fork"
     context = multiprocessing.get_context("fork")
     failures = context.SimpleQueue()  # put() has written when it returns: no feeder thread to race
     processes = [context.Process(target=_hammer, args=(str(db), f"p{n}", 150, failures)) for n in range(2)]
