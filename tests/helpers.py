@@ -7,6 +7,7 @@ from pathlib import Path
 
 from connector.delivery import record_submission
 from connector.services import Services
+from connector.store.sqlite_writer import LOCK_SUFFIX
 from connector.ticket import Customer, TicketRequest
 from tests.conftest import API_KEY, HALO, auth
 
@@ -49,6 +50,6 @@ def open_files(prefix: Path) -> list[str]:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:  # the listing's own descriptor, closed by now
             continue
-        if target.startswith(str(prefix)) and not target.endswith(".writer-lock"):
+        if target.startswith(str(prefix)) and not target.endswith(LOCK_SUFFIX):
             found.append(target)
     return found

@@ -22,6 +22,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+#: The lock file's name: the database file's name with this added.
+LOCK_SUFFIX = ".writer-lock"
+
 #: Statements that make a transaction a write transaction (after leading whitespace, any case).
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 _WRITES_LEN = max(len(word) for word in _WRITES)
@@ -31,7 +34,7 @@ class WriterLock:
     """The writer lock of one database file, for this process."""
 
     def __init__(self, path: Path) -> None:
-        self.lock_path = path.with_name(path.name + ".writer-lock")
+        self.lock_path = path.with_name(path.name + LOCK_SUFFIX)
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
