@@ -105,3 +105,52 @@ def test_a_batch_cut_off_half_way_closes_the_connection_and_stores_nothing(conne
         batch().run(connection, [[b"sent", b"x"], ["not bytes", b"y"]])
     assert connection.closed, "a pipeline left mid-flight is not trusted again"
     assert stored(observer) == []
+
+
+def test_a_failing_row_in_the_first_batch_keeps_the_statement_prepared(connect: Any):
+    """The statement is prepared in the first batch's pipeline; a row's error aborts the batch's
+    transaction but not the statement, and the next batch must not prepare it twice."""
+    connection, other = connect(), connect()
+    other.execute("INSERT INTO items (key) VALUES ('taken')")
+    prepared = batch()
+    with pytest.raises(errors.UniqueViolation):
+        prepared.run(connection, [[b"new", None], [b"taken", None]])
+    prepared.run(connection, [[b"after", None]])
+    assert [key for key, _ in stored(connection)] == ["taken", "after"]
+
+
+def test_a_statement_the_server_refuses_to_prepare_raises_its_error_and_stores_nothing(connect: Any):
+    connection = connect()
+    broken = PreparedBatch("test_broken", "INSERT INTO no_such_table (key) VALUES ($1)", [0], [0])
+    with pytest.raises(errors.UndefinedTable):
+        broken.run(connection, [[b"k"]])
+    with pytest.raises(errors.UndefinedTable):  # not taken for prepared: tried again, refused again
+        broken.run(connection, [[b"k"]])
+    assert stored(connection) == []
+
+
+def test_the_first_batch_waits_for_a_locked_table_on_the_socket_not_inside_libpq(connect: Any, monkeypatch):
+    """Preparing an INSERT waits for the table's lock. That wait must go through ``select`` like
+    every other, which gevent makes cooperative, never through a blocking libpq call that would
+    stall a whole gevent web process (tests/faults/test_web_waits_cooperatively.py)."""
+    import select as select_module
+
+    connection, locker = connect(), connect()
+    waits = []
+    real_select = select_module.select
+
+    def counted(*args: Any) -> Any:
+        waits.append(args)
+        return real_select(*args)
+
+    monkeypatch.setattr(select_module, "select", counted)
+    with locker.transaction():
+        locker.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+        sender = threading.Thread(target=lambda: batch().run(connection, [[b"waited", None]]), daemon=True)
+        sender.start()
+        sender.join(1.0)
+        assert sender.is_alive(), "the batch waits for the lock"
+        assert waits, "and it waits in select"
+    sender.join(10)
+    assert not sender.is_alive()
+    assert [key for key, _ in stored(connection)] == ["waited"]

@@ -28,6 +28,7 @@ Param = bytes | None
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _ABORTED = pq.ExecStatus.PIPELINE_ABORTED
 _TUPLES = pq.ExecStatus.TUPLES_OK
+_COMMAND_OK = pq.ExecStatus.COMMAND_OK
 
 
 class PreparedBatch:
@@ -53,10 +54,13 @@ class PreparedBatch:
         is replaced): a pipeline left mid-flight cannot be trusted again.
         """
         pgconn = connection.pgconn
-        if pgconn not in self._prepared_on:
-            self._prepare(connection)
+        # Prepared in the same pipeline the first time, so that too waits on the socket through
+        # select (cooperative under gevent) and costs no round trip of its own.
+        prepare = pgconn not in self._prepared_on
         pgconn.enter_pipeline_mode()
         try:
+            if prepare:
+                pgconn.send_prepare(self.name, self._sql, self._types)
             for params in rows:
                 pgconn.send_query_prepared(self.name, params, self._formats)
             pgconn.pipeline_sync()
@@ -67,16 +71,16 @@ class PreparedBatch:
             if pgconn.pipeline_status != pq.PipelineStatus.OFF:
                 pgconn.finish()
             raise
+        if prepare:
+            prepared, results = results[0], results[1:]
+            if prepared.status != _COMMAND_OK:
+                raise errors.error_from_result(prepared, encoding=connection.info.encoding)
+            # A prepared statement outlives the transaction, even one that a row's error aborts.
+            self._prepared_on.add(pgconn)
         failed = next((r for r in results if r.status not in (_TUPLES, _ABORTED)), None)
         if failed is not None:
             raise errors.error_from_result(failed, encoding=connection.info.encoding)
         return results
-
-    def _prepare(self, connection: Any) -> None:
-        result = connection.pgconn.prepare(self.name, self._sql, self._types)
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            raise errors.error_from_result(result, encoding=connection.info.encoding)
-        self._prepared_on.add(connection.pgconn)
 
 
 def _flush(pgconn: Any) -> None:
