@@ -97,7 +97,9 @@ def parse_bool(raw: str) -> bool:
     raise ValueError("true or false")
 
 
-def _choice(*options: str) -> Callable[[str], str]:
+def choice(*options: str) -> Callable[[str], str]:
+    """A setting that takes one of ``options``; the error lists them."""
+
     def parse(raw: str) -> str:
         if raw not in options:
             raise ValueError("one of " + ", ".join(options))
@@ -223,11 +225,11 @@ VARIABLES: tuple[Var, ...] = (
     Var("QUEUE_NAME", "Name of the queue; deployments sharing one Redis need different names.",
         _queue_name, "halo-connector", "Storage"),
     Var("WORKER_MODE", "embedded runs the delivery worker inside the web process (one machine); "
-        "external expects `flask worker` processes.", _choice("embedded", "external"),
+        "external expects `flask worker` processes.", choice("embedded", "external"),
         "embedded", "Storage"),
     Var("AMBIGUOUS_DELIVERY", "When Halo may have created a ticket but never answered (timeout, "
         "worker killed mid-call): hold it as needs-attention (no duplicate) or retry (no wait, may "
-        "duplicate).", _choice("hold", "retry"), "hold", "Storage"),
+        "duplicate).", choice("hold", "retry"), "hold", "Storage"),
     Var("DELIVERY_RETRY_HOURS", "How long a delivery to Halo is retried before it is dead-lettered.",
         _float_range(0.01, 24 * 30), "72", "Storage"),
     Var("DELIVERY_LEASE_SECONDS", "How long a worker holds a submission it is delivering; if the "
@@ -242,7 +244,7 @@ VARIABLES: tuple[Var, ...] = (
     Var("PORT", "Port `python app.py` and `make run` listen on.", int_range(1, 65535), "5000", "Service"),
     Var("MAX_BODY_BYTES", "Largest request body accepted (413 above).",
         int_range(1024, 50_000_000), "1000000", "Service"),
-    Var("LOG_LEVEL", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Service"),
+    Var("LOG_LEVEL", "Logging level.", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Service"),
     # Sandbox
     Var("SANDBOX_ENABLED", "Serve the Halo sandbox at /sandbox/. Defaults to true when HALO_API_KEY "
         "is unset.", parse_bool, None, "Sandbox", example=""),
@@ -326,6 +328,18 @@ class Settings:
 
     def tenant_for_key(self, key: str) -> str | None:
         return self.api_keys.get(key)
+
+
+def web_waits_only_on_sockets(environ: Mapping[str, str]) -> bool:
+    """Whether this deployment's web processes wait only on the network: records in PostgreSQL,
+    the queue in Redis, deliveries in separate worker processes (``WORKER_MODE=external``).
+    gunicorn.conf.py then serves with gevent, where a blocking SQLite call or an in-process
+    worker would stall every request of the process."""
+    def value(name: str) -> str:
+        return (environ.get(name) or "").strip()
+
+    return (value("DATABASE_URL").startswith("postgresql") and bool(value("REDIS_URL"))
+            and value("WORKER_MODE") == "external")
 
 
 def sender_secret_variable(sender: str) -> str:

@@ -28,7 +28,15 @@ from tests.helpers import open_files
 GUNICORN_CONF = PROJECT_ROOT / "gunicorn.conf.py"
 
 
+#: A one-machine deployment, whatever the developer's own .env says (the environment wins).
+EMBEDDED = {"DATABASE_URL": "", "REDIS_URL": "", "WORKER_MODE": ""}
+PRODUCTION = {"DATABASE_URL": "postgresql://connector@db.example.com/connector",
+              "REDIS_URL": "redis://redis.example.com:6379/0", "WORKER_MODE": "external"}
+
+
 def gunicorn_conf(**env: str) -> dict[str, Any]:
+    """gunicorn.conf.py's settings with ``env`` on top of an embedded deployment's."""
+    env = {**EMBEDDED, **env}
     previous = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
@@ -66,6 +74,7 @@ def webhook(app: Flask, event_id: str) -> int:
 
 
 def test_workers_are_forked_from_a_preloaded_app_by_default():
+    assert gunicorn_conf()["worker_class"] == "gthread"
     assert gunicorn_conf()["preload_app"] is True
     assert gunicorn_conf(GUNICORN_PRELOAD_APP="false")["preload_app"] is False
     # The same spellings as every other yes/no setting, and a typo is refused, not read as yes.
@@ -74,8 +83,40 @@ def test_workers_are_forked_from_a_preloaded_app_by_default():
         gunicorn_conf(GUNICORN_PRELOAD_APP="flase")
 
 
+def test_a_deployment_that_waits_only_on_sockets_is_served_by_gevent_without_preloading():
+    """PostgreSQL + Redis + external workers: gevent, whose workers import the app themselves
+    after patching; any part missing means blocking work in the web process, so threads."""
+    conf = gunicorn_conf(**PRODUCTION)
+    assert (conf["worker_class"], conf["preload_app"], conf["worker_connections"]) == ("gevent", False, 100)
+    for missing in ({"REDIS_URL": ""}, {"WORKER_MODE": "embedded"}, {"DATABASE_URL": "sqlite:///var/c.db"}):
+        conf = gunicorn_conf(**{**PRODUCTION, **missing})
+        assert (conf["worker_class"], conf["preload_app"]) == ("gthread", True), missing
+
+
+def test_the_worker_class_can_be_chosen_and_a_typo_is_refused():
+    conf = gunicorn_conf(**PRODUCTION, GUNICORN_WORKER_CLASS="gthread")
+    assert (conf["worker_class"], conf["preload_app"]) == ("gthread", True)
+    assert gunicorn_conf(GUNICORN_WORKER_CLASS="gevent")["preload_app"] is False
+    assert gunicorn_conf(GUNICORN_WORKER_CONNECTIONS="250")["worker_connections"] == 250
+    with pytest.raises(SystemExit, match="^GUNICORN_WORKER_CLASS: expected one of gthread, gevent$"):
+        gunicorn_conf(GUNICORN_WORKER_CLASS="eventlet")
+
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gunicorn.workers.ggevent.GeventWorker"])
+def test_gevent_with_a_preloaded_app_is_refused_before_any_worker_starts(worker_class: str):
+    """However the two were set (GUNICORN_PRELOAD_APP, --preload, -k): a preloaded app would keep
+    the blocking sockets and locks it imported before gevent patched them."""
+    on_starting = gunicorn_conf()["on_starting"]
+    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=True, worker_class_str=worker_class))
+    with pytest.raises(SystemExit, match="^GUNICORN_PRELOAD_APP: gevent workers cannot use a preloaded app"):
+        on_starting(server)
+    on_starting(SimpleNamespace(cfg=SimpleNamespace(preload_app=False, worker_class_str=worker_class)))
+    on_starting(SimpleNamespace(cfg=SimpleNamespace(preload_app=True, worker_class_str="gthread")))
+
+
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("GUNICORN_WORKERS", "two", "a whole number from 1 to 256"),
+    ("GUNICORN_WORKER_CONNECTIONS", "0", "a whole number from 1 to 100000"),
     ("GUNICORN_WORKERS", "0", "a whole number from 1 to 256"),
     ("GUNICORN_THREADS", "16.5", "a whole number from 1 to 1024"),
     ("GUNICORN_TIMEOUT", "-1", "a whole number from 0 to 86400"),
