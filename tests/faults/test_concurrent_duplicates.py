@@ -1,7 +1,8 @@
 """Ten identical deliveries at once: one submission, one ticket.
 
 Ten threads release the same signed Typeform delivery together against gunicorn (two processes,
-four threads each, so the copies really race on the database's unique event key). Every copy
+each serving many requests at once, so the copies really race on the database's unique event
+key). Every copy
 must be acknowledged (a sender that sees an error retries, or disables the hook), all answers must
 name the same submission, and the sandbox must receive one ticket.
 """
