@@ -270,6 +270,43 @@ def test_the_combiner_hands_every_caller_its_own_result():
     assert max(len(batch) for batch in seen) <= 3
 
 
+def test_the_combiners_wake_up_locks_serve_caller_after_caller_even_after_a_failed_batch():
+    """Each caller leaves its lock held, so the next caller can sleep on it: rounds of callers
+    racing, some batches failing, must still each get exactly their own answer."""
+    failing = {3, 11}
+    gate = threading.Event()
+
+    def run_batch(items: list[int]) -> list[int]:
+        gate.wait(10)
+        if failing & set(items):
+            raise ValueError(f"batch {items} failed")
+        return [item * 10 for item in items]
+
+    combiner: ack_insert.Combiner[int, int] = ack_insert.Combiner(run_batch, max_batch=3)
+    out: dict[int, object] = {}
+
+    def submit(n: int) -> None:
+        try:
+            out[n] = combiner.submit(n)
+        except ValueError as error:
+            out[n] = error
+
+    for start in (0, 8, 16):
+        gate.clear()
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(start, start + 8)]
+        for thread in threads:
+            thread.start()
+        gate.set()
+        for thread in threads:
+            thread.join(10)
+    answered = {n: value for n, value in out.items() if not isinstance(value, ValueError)}
+    refused = {n for n, value in out.items() if isinstance(value, ValueError)}
+    assert set(out) == set(range(24)) and failing <= refused
+    assert answered == {n: n * 10 for n in answered}
+    spare = combiner._spare_locks
+    assert 0 < len(spare) <= 8 and all(lock.locked() for lock in spare), "reused, and held for the next"
+
+
 def test_a_batch_wake_up_is_one_queue_message_that_fans_out_in_the_worker(tmp_path: Path, make_app):
     from tests.conftest import base_env
 
