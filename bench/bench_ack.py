@@ -12,10 +12,16 @@ What it measures, per backend (embedded: SQLite + SqliteHuey; production: Postgr
   Target (DESIGN.md, issues 4 and 7): ratio >= 0.5.
 * p50/p99 at a fixed 100 requests/s: an open-loop Python sender (latency counted from when each
   request was due, so stalls are not hidden), ``--rate-seconds`` long. Target: p99 <= 50 ms.
+* the floor under that p99: one plain commit of a row of the same size at the same rate on the
+  same database, with the connector's own durability settings (PostgreSQL's synchronous commit;
+  SQLite's WAL with synchronous=FULL). A durable ack waits for at least that disk flush, so
+  where this machine's disk stalls (some have stalled for 0.1-1 s at a time), no ack meets the
+  target, and the floor says so.
 
 Both servers run gunicorn with the project's gunicorn.conf.py (GUNICORN_WORKERS defaults to the
-number of cores, GUNICORN_THREADS to 16; set either in the environment to compare settings, both
-servers get them); no delivery worker runs, so the numbers are the web side's.
+number of cores; gevent workers for production, 16 threads a process for embedded; set any
+GUNICORN_* in the environment to compare settings, both servers get them); no delivery worker
+runs, so the numbers are the web side's.
 wrk runs on the same machine and takes CPU from the server: the ratio is fair, the absolute
 numbers are a floor.
 
@@ -32,6 +38,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -89,10 +96,45 @@ def fixed_rate(base: str, *, rate: float, seconds: float) -> dict[str, float]:
             "bad": float(sum(1 for s in sent if s.status != 202))}
 
 
+def commit_floor(database_url: str, *, rate: float, seconds: float) -> dict[str, float]:
+    """p50/p99/max ms of one plain durable commit of a Typeform-sized row, ``rate`` a second,
+    through the connector's own engine settings (connector.store.make_engine)."""
+    from sqlalchemy import text
+
+    from connector.store import make_engine
+
+    engine = make_engine(database_url)
+    body = common.typeform_body("commit-floor")
+    postgres = engine.dialect.name == "postgresql"
+    key = "bigint GENERATED ALWAYS AS IDENTITY" if postgres else "INTEGER"
+    latencies = []
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"CREATE TABLE bench_commit_floor (id {key} PRIMARY KEY, "
+                                    f"body {'bytea' if postgres else 'BLOB'})"))
+            connection.commit()
+            start = time.perf_counter()
+            for index in range(int(rate * seconds)):
+                due = start + index / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                connection.execute(text("INSERT INTO bench_commit_floor (body) VALUES (:body)"), {"body": body})
+                connection.commit()
+                latencies.append((time.perf_counter() - due) * 1000)
+            connection.execute(text("DROP TABLE bench_commit_floor"))
+            connection.commit()
+    finally:
+        engine.dispose()
+    return {"p50_ms": common.percentile(latencies, 50), "p99_ms": common.percentile(latencies, 99),
+            "max_ms": max(latencies)}
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     with common.workspace("ack-") as workdir:
         env = common.connector_env(backend, workdir, "http://127.0.0.1:9/unused/api/sdk")
         env.update(gunicorn_overrides())
+        print(f"{backend}: gunicorn workers: {worker_class(env)}", flush=True)
         try:
             common.migrate(env)
             connector, connector_base = common.start_gunicorn(env, workdir, name="connector")
@@ -115,6 +157,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
                         print("  (more requests than bodies: later ones were duplicates)")
                 paced_bare = fixed_rate(bare_base, rate=args.rate, seconds=args.rate_seconds)
                 paced = fixed_rate(connector_base, rate=args.rate, seconds=args.rate_seconds)
+                floor = commit_floor(env["DATABASE_URL"] if backend == "production"
+                                     else f"sqlite:///{workdir}/commit-floor.db",
+                                     rate=args.rate, seconds=args.rate_seconds)
             finally:
                 connector.stop()
                 bare.stop()
@@ -132,11 +177,19 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
         "bad": sum(run["bad"] for run in connector_runs) + paced["bad"],
         "rate_p50": paced["p50_ms"], "rate_p99": paced["p99_ms"],
         "bare_rate_p50": paced_bare["p50_ms"], "bare_rate_p99": paced_bare["p99_ms"],
+        "floor_p50": floor["p50_ms"], "floor_p99": floor["p99_ms"], "floor_max": floor["max_ms"],
     }
     # Each round pairs the two servers a few seconds apart; the median of those paired ratios
     # holds up against the bursts of load a shared machine has better than a ratio of medians.
     result["ratio"] = statistics.median(c["rps"] / b["rps"] for b, c in zip(bare_runs, connector_runs))
     return result
+
+
+def worker_class(env: dict[str, str]) -> str:
+    """The worker class gunicorn.conf.py picks for ``env`` (both servers get the same)."""
+    from connector.config import web_waits_only_on_sockets
+
+    return env.get("GUNICORN_WORKER_CLASS") or ("gevent" if web_waits_only_on_sockets(env) else "gthread")
 
 
 def gunicorn_overrides() -> dict[str, str]:
@@ -174,6 +227,10 @@ def main() -> int:
               f"p99 {r['rate_p99']:.1f} ms (target <= 50); bare p50 {r['bare_rate_p50']:.1f} ms, "
               f"p99 {r['bare_rate_p99']:.1f} ms; answers not 2xx: {r['bad']:.0f} -> "
               f"{'PASS' if p99_ok else 'FAIL'}", flush=True)
+        print(f"{backend}: the disk's floor, a plain durable commit alone at {args.rate:g}/s: p50 "
+              f"{r['floor_p50']:.1f} ms, p99 {r['floor_p99']:.1f} ms, max {r['floor_max']:.0f} ms"
+              + (" (above the target: no durable ack can meet it on this machine now)"
+                 if r["floor_p99"] > 50 else ""), flush=True)
     return 0 if all(verdicts) else 1
 
 
