@@ -38,7 +38,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -97,8 +96,9 @@ def fixed_rate(base: str, *, rate: float, seconds: float) -> dict[str, float]:
 
 
 def commit_floor(database_url: str, *, rate: float, seconds: float) -> dict[str, float]:
-    """p50/p99/max ms of one plain durable commit of a Typeform-sized row, ``rate`` a second,
-    through the connector's own engine settings (connector.store.make_engine)."""
+    """p50/p99/max ms of one plain durable commit of a Typeform-sized row, ``rate`` a second on
+    the open-loop schedule the acks get, through the connector's own engine settings
+    (connector.store.make_engine)."""
     from sqlalchemy import text
 
     from connector.store import make_engine
@@ -107,25 +107,26 @@ def commit_floor(database_url: str, *, rate: float, seconds: float) -> dict[str,
     body = common.typeform_body("commit-floor")
     postgres = engine.dialect.name == "postgresql"
     key = "bigint GENERATED ALWAYS AS IDENTITY" if postgres else "INTEGER"
-    latencies = []
     try:
         with engine.connect() as connection:
             connection.execute(text(f"CREATE TABLE bench_commit_floor (id {key} PRIMARY KEY, "
                                     f"body {'bytea' if postgres else 'BLOB'})"))
             connection.commit()
-            start = time.perf_counter()
-            for index in range(int(rate * seconds)):
-                due = start + index / rate
-                pause = due - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
+
+            def commit(_session: requests.Session, _index: int) -> int:
                 connection.execute(text("INSERT INTO bench_commit_floor (body) VALUES (:body)"), {"body": body})
                 connection.commit()
-                latencies.append((time.perf_counter() - due) * 1000)
+                return 202
+
+            # One thread: the connection is not shared, and each commit waits for the one before.
+            sent = common.open_loop(commit, rate=rate, seconds=seconds, threads=1)
             connection.execute(text("DROP TABLE bench_commit_floor"))
             connection.commit()
     finally:
         engine.dispose()
+    if len(sent) != int(rate * seconds):
+        raise RuntimeError(f"the commit loop stopped after {len(sent)} commits")
+    latencies = [s.latency * 1000 for s in sent]
     return {"p50_ms": common.percentile(latencies, 50), "p99_ms": common.percentile(latencies, 99),
             "max_ms": max(latencies)}
 
@@ -134,11 +135,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     with common.workspace("ack-") as workdir:
         env = common.connector_env(backend, workdir, "http://127.0.0.1:9/unused/api/sdk")
         env.update(gunicorn_overrides())
-        print(f"{backend}: gunicorn workers: {worker_class(env)}", flush=True)
         try:
             common.migrate(env)
             connector, connector_base = common.start_gunicorn(env, workdir, name="connector")
             bare, bare_base = common.start_gunicorn(env, workdir, name="bare", app="bench.bare_app:app")
+            print(f"{backend}: gunicorn workers: {worker_class(connector)} (bare Flask: {worker_class(bare)})",
+                  flush=True)
             try:
                 bare_runs, connector_runs = [], []
                 for round_number in range(args.rounds):
@@ -185,11 +187,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     return result
 
 
-def worker_class(env: dict[str, str]) -> str:
-    """The worker class gunicorn.conf.py picks for ``env`` (both servers get the same)."""
-    from connector.config import web_waits_only_on_sockets
-
-    return env.get("GUNICORN_WORKER_CLASS") or ("gevent" if web_waits_only_on_sockets(env) else "gthread")
+def worker_class(server: common.Proc) -> str:
+    """The worker class a gunicorn says it started with (gunicorn.conf.py chooses it)."""
+    found = re.search(r"Using worker: (\S+)", server.log_text())
+    return found.group(1) if found else "unknown"
 
 
 def gunicorn_overrides() -> dict[str, str]:
