@@ -11,7 +11,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from connector.cli import register_cli
-from connector.config import PROJECT_ROOT, SANDBOX_CONNECTOR_KEY, Settings, load_settings
+from connector.config import ENV_FILE, SANDBOX_CONNECTOR_KEY, Settings, load_settings
 from connector.errors import ConfigError
 from connector.logs import configure_logging
 from connector.services import EXTENSION_KEY, build_services
@@ -79,7 +79,7 @@ def _first_request_hook(app: Flask, settings: Settings, *, announced: bool):  # 
 def _settings(env: Mapping[str, str] | None) -> Settings:
     if env is not None:
         return load_settings(env)
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    load_dotenv(ENV_FILE, override=False)
     try:
         return load_settings()
     except ConfigError as error:

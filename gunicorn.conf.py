@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
-from connector.config import PROJECT_ROOT, choice, int_range, parse_bool, web_waits_only_on_sockets
+from connector.config import ENV_FILE, choice, int_range, parse_bool, web_waits_only_on_sockets
 from connector.logs import RedactingFilter
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def _env(name: str, default: str, parse: Callable[[str], T]) -> T:
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_env('PORT', '5000', int_range(1, 65535))}"
 workers = _env("GUNICORN_WORKERS", str(multiprocessing.cpu_count()), int_range(1, 256))
 # The settings the app will see: the environment first, then .env (as app.create_app reads them).
-_app_env = {**dotenv_values(PROJECT_ROOT / ".env"), **os.environ}
+_app_env = {**dotenv_values(ENV_FILE), **os.environ}
 COOPERATIVE = "gevent"
 worker_class = _env("GUNICORN_WORKER_CLASS",
                     COOPERATIVE if web_waits_only_on_sockets(_app_env) else "gthread",

@@ -20,6 +20,8 @@ from connector.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+#: Settings read after the environment (which wins), by the app and by gunicorn.conf.py alike.
+ENV_FILE = PROJECT_ROOT / ".env"
 
 REAL_HALO_URL = "https://api.haloagents.ai/api/sdk"
 #: The widget key the connector presents to its own sandbox when no HALO_API_KEY is set.
