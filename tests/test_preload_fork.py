@@ -116,8 +116,8 @@ def test_gevent_with_a_preloaded_app_is_refused_before_any_worker_starts(worker_
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("GUNICORN_WORKERS", "two", "a whole number from 1 to 256"),
-    ("GUNICORN_WORKER_CONNECTIONS", "0", "a whole number from 1 to 100000"),
     ("GUNICORN_WORKERS", "0", "a whole number from 1 to 256"),
+    ("GUNICORN_WORKER_CONNECTIONS", "0", "a whole number from 1 to 100000"),
     ("GUNICORN_THREADS", "16.5", "a whole number from 1 to 1024"),
     ("GUNICORN_TIMEOUT", "-1", "a whole number from 0 to 86400"),
     ("GUNICORN_MAX_REQUESTS", "1e5", "a whole number from 0 to 1000000000"),

@@ -2,9 +2,8 @@
 
 Ten threads release the same signed Typeform delivery together against gunicorn (two processes,
 each serving many requests at once, so the copies really race on the database's unique event
-key). Every copy
-must be acknowledged (a sender that sees an error retries, or disables the hook), all answers must
-name the same submission, and the sandbox must receive one ticket.
+key). Every copy must be acknowledged (a sender that sees an error retries, or disables the
+hook), all answers must name the same submission, and the sandbox must receive one ticket.
 """
 
 from __future__ import annotations
