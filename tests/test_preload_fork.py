@@ -93,6 +93,19 @@ def test_a_deployment_that_waits_only_on_sockets_is_served_by_gevent_without_pre
         assert (conf["worker_class"], conf["preload_app"]) == ("gthread", True), missing
 
 
+def test_the_worker_class_follows_the_env_file_the_app_reads(tmp_path: Path, monkeypatch):
+    """A deployment configured in .env (not the environment) gets gevent too, and a variable set
+    in the environment still wins over the file, as it does for the app."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in PRODUCTION.items()))
+    monkeypatch.setattr("connector.config.ENV_FILE", env_file)
+    for name in PRODUCTION:
+        monkeypatch.delenv(name, raising=False)
+    assert runpy.run_path(str(GUNICORN_CONF))["worker_class"] == "gevent"
+    monkeypatch.setenv("WORKER_MODE", "embedded")
+    assert runpy.run_path(str(GUNICORN_CONF))["worker_class"] == "gthread"
+
+
 def test_the_worker_class_can_be_chosen_and_a_typo_is_refused():
     conf = gunicorn_conf(**PRODUCTION, GUNICORN_WORKER_CLASS="gthread")
     assert (conf["worker_class"], conf["preload_app"]) == ("gthread", True)
