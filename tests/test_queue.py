@@ -126,3 +126,17 @@ def test_the_sqlite_queue_skips_the_disk_sync_that_the_records_pay(tmp_path: Pat
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     store.engine.dispose()
+
+
+def test_the_sqlite_queue_makes_its_folder_when_no_sqlite_database_did(tmp_path: Path, monkeypatch):
+    """PostgreSQL without Redis keeps the queue in var/, which a fresh clone does not have and
+    no SQLite database creates: the app must not fail at start with "unable to open database"."""
+    from connector.config import load_settings
+    from connector.delivery import queue
+
+    var = tmp_path / "fresh-clone" / "var"
+    monkeypatch.setattr(queue, "DEFAULT_VAR_DIR", var)
+    settings = load_settings({**base_env(tmp_path), "REDIS_URL": "", "DATABASE_URL": "sqlite:///:memory:"})
+    huey = queue.make_huey(settings)
+    assert huey.pending_count() == 0  # opens the file
+    assert (var / "queue.db").is_file()

@@ -32,10 +32,13 @@ CONSUMER_OPTIONS: dict[str, Any] = dict(worker_type="thread", periodic=True, che
 
 
 def make_huey(settings: Settings) -> Huey:
-    """Redis when configured, else a SQLite queue file beside the SQLite database (or in var/)."""
+    """Redis when configured, else a SQLite queue file beside the SQLite database (or in var/,
+    created here: a PostgreSQL deployment without Redis has nothing else that makes it)."""
     if settings.redis_url:
         return RedisHuey(settings.queue_name, url=settings.redis_url, results=False, utc=True)
-    return Huey(settings.queue_name, storage_class=QueueFileStorage, filename=str(queue_file(settings)),
+    filename = queue_file(settings)
+    filename.parent.mkdir(parents=True, exist_ok=True)
+    return Huey(settings.queue_name, storage_class=QueueFileStorage, filename=str(filename),
                 results=False, utc=True, timeout=30, factory=WriterLockedConnection)
 
 
